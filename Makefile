@@ -1,0 +1,26 @@
+# Everything runs from a virtualenv inside the repository, so a fresh clone
+# needs only python3 (3.11 or newer) on the PATH.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint completions bench clean
+
+$(BIN)/s3cache: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## demo: start a local S3 server and run export, inspect and import on a real BuildKit cache
+demo: $(BIN)/s3cache
+	$(BIN)/python -m devtools.demo
+
+## test: lint, then the whole test suite against a local S3 server
+test: $(BIN)/s3cache
+	$(BIN)/ruff check s3cache_cli tests devtools
+	$(BIN)/ruff format --check s3cache_cli tests devtools
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Tools for developing s3cache: a local S3 server, the demo, the benchmark."""
