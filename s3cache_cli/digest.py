@@ -12,7 +12,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from s3cache_cli.errors import IntegrityError
 
@@ -49,7 +48,7 @@ class Digest:
     def encoded(self) -> str:
         return self.hex
 
-    def hasher(self) -> Any:
+    def hasher(self) -> hashlib._Hash:
         """A fresh hashlib object of this digest's algorithm."""
         return hashlib.new(self.algorithm)
 

@@ -13,8 +13,9 @@ import json
 import re
 from collections import Counter
 
-# Go (since 1.22) writes these control characters as two-character escapes;
-# every other one below U+0020 as \u00XX with lower-case hex.
+# Go writes these as two-character escapes (\b and \f since Go 1.22; older
+# BuildKit wrote \u0008 and \u000c, which read the same), every other
+# control character as \u00XX with lower-case hex.
 _SHORT_ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
