@@ -45,6 +45,9 @@ class S3Spec:
     ignore_error: bool = False
     ignored: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # False when the names are the default: inspect and prune then mean
+    # "every cache", not "the cache called buildkit".
+    names_given: bool = field(default=True, compare=False)
 
     def __post_init__(self) -> None:
         if not self.names:
@@ -70,7 +73,7 @@ class S3Spec:
     def with_names(self, names: tuple[str, ...]) -> S3Spec:
         for name in names:
             check_name(name)
-        return dataclasses.replace(self, names=tuple(names))
+        return dataclasses.replace(self, names=tuple(names), names_given=True)
 
     def redacted(self) -> dict[str, object]:
         """The settings as JSON values, secrets as ``***``, unset ones left out."""
@@ -202,5 +205,5 @@ def _settings(spec: object) -> list[dataclasses.Field[object]]:
     return [
         setting
         for setting in dataclasses.fields(spec)  # type: ignore[arg-type]
-        if setting.name not in ("ignored", "warnings")
+        if setting.name not in ("ignored", "warnings", "names_given")
     ]

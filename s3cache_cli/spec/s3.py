@@ -52,7 +52,8 @@ def build_s3(
     for key in ("bucket", "region"):
         settings[key] = settings.get(key) or _from_environment(attributes, key, environ)
 
-    spec = S3Spec(**settings, ignored=read.ignored)
+    names_given = "names" in settings
+    spec = S3Spec(**settings, ignored=read.ignored, names_given=names_given)
     warnings = (*_prefix_warnings(spec), *_credential_warnings(spec))
     if direction == "from" and spec.mode is not None:
         warnings += (f"mode={spec.mode} means nothing on --cache-from; it is ignored",)

@@ -198,3 +198,25 @@ def test_spec_package_imports_neither_click_nor_boto3() -> None:
     )
 
     assert completed.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "given"),
+    [
+        pytest.param("type=s3,bucket=b,region=r", ("buildkit",), False, id="default"),
+        pytest.param("type=s3,bucket=b,region=r,name=app", ("app",), True, id="one"),
+        pytest.param(
+            "type=s3,bucket=b,region=r,name=buildkit",
+            ("buildkit",),
+            True,
+            id="explicit",
+        ),
+    ],
+)
+def test_spec_says_whether_names_were_given(
+    text: str, names: tuple[str, ...], given: bool
+) -> None:
+    spec = parse_cache_spec(text, direction="from", environ={})
+
+    assert spec.names == names
+    assert spec.names_given is given
