@@ -36,6 +36,11 @@ class App:
         return sys.stdin.isatty() and self.stderr.isatty()
 
     @property
+    def plain_terminal(self) -> bool:
+        """TERM=dumb: a terminal that cannot redraw a progress bar."""
+        return os.environ.get("TERM") == "dumb"
+
+    @property
     def err_console(self) -> Console:
         if self._err_console is None:
             self._err_console = _make_console(self.stderr)
