@@ -159,12 +159,12 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.recorded:
                 self._record(None)
 
+    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = relay
+
     def _record(self, status: int | None) -> None:
         """Log the exchange before the client can see its outcome."""
         self.server.proxy.record(self.exchange._replace(status=status))
         self.recorded = True
-
-    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = relay
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s " + format, self.address_string(), *args)

@@ -18,6 +18,8 @@ MAX_STALL_SECONDS = 30.0
 
 
 class Fault(enum.Enum):
+    """What the proxy does to a request; a chunked body is cut or flipped at 0."""
+
     SLOW_DOWN = "slow-down"  # 503 SlowDown; the request is not forwarded
     INTERNAL_ERROR = "internal-error"  # 500 InternalError; not forwarded
     RESET_BEFORE_RESPONSE = "reset-before-response"  # read the request, reset
