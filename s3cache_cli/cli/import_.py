@@ -19,7 +19,7 @@ import click
 from s3cache_cli.cli.app import App
 from s3cache_cli.cli.options import common_options
 from s3cache_cli.cli.params import CacheSpec, report_spec_notes, spec_from_argument
-from s3cache_cli.errors import CacheNotFound, UsageError
+from s3cache_cli.errors import CacheNotFound, OperationFailed, UsageError
 from s3cache_cli.ui.units import format_bytes, format_duration
 
 if TYPE_CHECKING:
@@ -171,6 +171,9 @@ def plan_import(found: FoundCache, target: LocalSpec) -> ImportPlan:
     from s3cache_cli.cacheconfig import CacheConfig
     from s3cache_cli.oci import mediatypes as mt
     from s3cache_cli.oci.writer import Blob, ManifestForm, build_manifest, read_index
+
+    if target.path.exists() and not target.path.is_dir():
+        raise OperationFailed(f"{target.path} is not a directory")
 
     config = CacheConfig.parse(found.manifest, source=found.url)
     form = ManifestForm(target.image_manifest, target.oci_mediatypes)
@@ -326,8 +329,14 @@ def run_import(
     found = find_cache(app, sources)
     app.info(f"importing cache {found.name!r} from {found.url}")
 
-    plan = plan_import(found, target)
-    if not dry_run:
-        transfer(app, found, plan)
+    try:
+        plan = plan_import(found, target)
+        if not dry_run:
+            transfer(app, found, plan)
+    except OSError as error:
+        raise OperationFailed(
+            f"cannot write the cache into {target.path}: {error.strerror} "
+            f"({error.filename})"
+        ) from error
 
     return ImportResult(found, plan, time.monotonic() - started, dry_run)

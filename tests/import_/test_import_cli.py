@@ -490,3 +490,25 @@ def test_a_secret_in_the_flag_string_is_never_printed(import_app, dest) -> None:
 
     assert result.exit_code == 0, result.output
     assert secret not in result.output
+
+
+def test_a_file_in_the_way_of_the_directory_is_reported(import_app, tmp_path) -> None:
+    in_the_way = tmp_path / "cache"
+    in_the_way.write_text("not a directory")
+
+    result = import_app(str(in_the_way))
+
+    assert result.exit_code == 1
+    assert f"{in_the_way} is not a directory" in result.stderr
+    assert in_the_way.read_text() == "not a directory"
+
+
+def test_a_directory_that_cannot_be_created_is_reported(import_app, tmp_path) -> None:
+    (tmp_path / "file").write_text("")
+
+    result = import_app(str(tmp_path / "file" / "cache"))
+
+    assert result.exit_code == 1
+    assert f"cannot write the cache into {tmp_path / 'file' / 'cache'}" in (
+        result.stderr
+    )
