@@ -61,6 +61,11 @@ Example:
 @click.option(
     "--dry-run", is_flag=True, help="Say what would be downloaded; write nothing."
 )
+@click.option(
+    "--no-sign-request",
+    is_flag=True,
+    help="Read a public bucket without credentials.",
+)
 @common_options
 def import_(
     app: App,
@@ -68,6 +73,7 @@ def import_(
     sources: tuple[S3Spec, ...],
     target: LocalSpec | None,
     dry_run: bool,
+    no_sign_request: bool,
 ) -> None:
     """Copy a BuildKit cache from S3 into a local directory.
 
@@ -80,7 +86,9 @@ def import_(
     report_spec_notes(app, target, flag="--cache-to")
 
     app.ignore_error = target.ignore_error or any(s.ignore_error for s in sources)
-    result = run_import(app, sources, target, dry_run=dry_run)
+    result = run_import(
+        app, sources, target, dry_run=dry_run, no_sign_request=no_sign_request
+    )
     app.result(result.to_json(), result.render)
 
 
@@ -114,14 +122,20 @@ class FoundCache:
         return f"s3://{self.spec.bucket}/{self.key}"
 
 
-def find_cache(app: App, sources: Sequence[S3Spec]) -> FoundCache:
+def find_cache(
+    app: App, sources: Sequence[S3Spec], *, no_sign_request: bool = False
+) -> FoundCache:
     """The first name of the first source whose manifest exists."""
     from s3cache_cli.s3.client import connect
     from s3cache_cli.s3.objects import get_small
 
     missing: list[str] = []
     for spec in sources:
-        conn = connect(spec, max_pool_connections=spec.upload_parallelism + 2)
+        conn = connect(
+            spec,
+            no_sign_request=no_sign_request,
+            max_pool_connections=spec.upload_parallelism + 2,
+        )
         app.detail(f"credentials for s3://{spec.bucket}: {conn.credential_source}")
         for name in spec.names:
             key = spec.manifest_key(name)
@@ -323,10 +337,15 @@ class ImportResult:
 
 
 def run_import(
-    app: App, sources: Sequence[S3Spec], target: LocalSpec, *, dry_run: bool
+    app: App,
+    sources: Sequence[S3Spec],
+    target: LocalSpec,
+    *,
+    dry_run: bool,
+    no_sign_request: bool = False,
 ) -> ImportResult:
     started = time.monotonic()
-    found = find_cache(app, sources)
+    found = find_cache(app, sources, no_sign_request=no_sign_request)
     app.info(f"importing cache {found.name!r} from {found.url}")
 
     try:

@@ -512,3 +512,26 @@ def test_a_directory_that_cannot_be_created_is_reported(import_app, tmp_path) ->
     assert f"cannot write the cache into {tmp_path / 'file' / 'cache'}" in (
         result.stderr
     )
+
+
+def test_without_credentials_the_import_says_so(import_app, dest, monkeypatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+    result = import_app(str(dest))
+
+    assert result.exit_code == 4
+    assert "no AWS credentials found" in result.stderr
+    assert not dest.exists()
+
+
+def test_no_sign_request_sends_unsigned_requests(import_app, dest, monkeypatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+    result = import_app(str(dest), "--no-sign-request")
+
+    # The test server checks signatures, so it turns the anonymous read down.
+    assert result.exit_code == 4
+    assert "access denied" in result.stderr
+    assert not dest.exists()
