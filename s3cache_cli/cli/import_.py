@@ -222,21 +222,9 @@ def _blob_states(
 def transfer(app: App, found: FoundCache, plan: ImportPlan) -> None:
     """Download what is missing, write the config and manifest, then the tag."""
     from s3cache_cli.oci import writer
-    from s3cache_cli.s3.download import BlobDownload, DownloadSettings, download_blobs
-    from s3cache_cli.ui.progress import make_listener
 
     writer.prepare_layout(plan.root)
-    downloads = [
-        BlobDownload(b.key, b.digest, b.size, writer.blob_path(plan.root, b.digest))
-        for b in plan.to_download
-    ]
-    for download in downloads:
-        download.destination.parent.mkdir(parents=True, exist_ok=True)
-    if downloads:
-        settings = DownloadSettings(parallelism=found.spec.upload_parallelism)
-        listener = make_listener(app, "downloading")
-        download_blobs(found.conn, downloads, listener=listener, settings=settings)
-
+    _download_missing(app, found, plan)
     for blob in plan.blobs:
         app.detail(f"{_ACTIONS[blob.state]} {blob.digest} ({format_bytes(blob.size)})")
 
@@ -250,6 +238,25 @@ def transfer(app: App, found: FoundCache, plan: ImportPlan) -> None:
         plan.tag,
         on_wait=lambda: app.info(f"waiting for {lock} (another export holds it)"),
     )
+
+
+def _download_missing(app: App, found: FoundCache, plan: ImportPlan) -> None:
+    from s3cache_cli.oci.writer import blob_path
+    from s3cache_cli.s3.download import BlobDownload, DownloadSettings, download_blobs
+    from s3cache_cli.ui.progress import make_listener
+
+    downloads = [
+        BlobDownload(b.key, b.digest, b.size, blob_path(plan.root, b.digest))
+        for b in plan.to_download
+    ]
+    if not downloads:
+        return
+
+    for download in downloads:
+        download.destination.parent.mkdir(parents=True, exist_ok=True)
+    settings = DownloadSettings(parallelism=found.spec.upload_parallelism)
+    listener = make_listener(app, "downloading")
+    download_blobs(found.conn, downloads, listener=listener, settings=settings)
 
 
 _ACTIONS = {
