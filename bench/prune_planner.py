@@ -1,0 +1,168 @@
+"""The prune planner over a synthetic bucket, run as a process of its own.
+
+    python -m bench.prune_planner --blobs 1000000 --manifests 10000 [--reference]
+
+The bucket is never materialised: blob and manifest listings are generated
+as they are iterated, and a manifest's body when it is read, the way pages
+and GETs would arrive from S3. The process's peak RSS is then what the
+planner itself keeps. ``--reference`` runs the benchmark's own plain planner
+(a set of referenced digests) instead of s3cache's, as a yardstick.
+
+Exit status 2 with "not available in this version" means s3cache has no
+planner yet; the harness records that row as not available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+BLOBS_PREFIX = "blobs/"
+MANIFESTS_PREFIX = "manifests/"
+LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+class PlannerUnavailable(Exception):
+    """s3cache_cli has no prune planner to call yet."""
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    size: int
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class SyntheticBucket:
+    """``blob_count`` blobs and ``manifest_count`` manifests naming some of them.
+
+    Listings come in generation order, not key order: a planner must not
+    depend on the order S3 happens to list keys in.
+    """
+
+    blob_count: int
+    manifest_count: int
+    seed: int = 1
+    layers_per_manifest: int = 40
+
+    def blob_digest(self, index: int) -> str:
+        hex_digest = hashlib.sha256(f"{self.seed}:blob:{index}".encode()).hexdigest()
+        return f"sha256:{hex_digest}"
+
+    def blobs(self) -> Iterator[ListedObject]:
+        rng = random.Random(f"{self.seed}:blob-listing")
+        for index in range(self.blob_count):
+            yield ListedObject(
+                key=BLOBS_PREFIX + self.blob_digest(index),
+                size=rng.randint(1000, 50_000_000),
+                last_modified=NOW - timedelta(hours=rng.randint(1, 24 * 90)),
+            )
+
+    def manifests(self) -> Iterator[ListedObject]:
+        rng = random.Random(f"{self.seed}:manifest-listing")
+        for index in range(self.manifest_count):
+            yield ListedObject(
+                key=f"{MANIFESTS_PREFIX}cache-{index}",
+                size=0,
+                last_modified=NOW - timedelta(hours=rng.randint(1, 24 * 90)),
+            )
+
+    def manifest_body(self, key: str) -> bytes:
+        """The S3-form cache config stored under ``key``: a chain of layers."""
+        index = int(key.rsplit("-", 1)[1])
+        rng = random.Random(f"{self.seed}:manifest:{index}")
+        picks = rng.sample(range(self.blob_count), self.layers_per_manifest)
+        layers = [self._layer(blob, parent, rng) for parent, blob in enumerate(picks)]
+        result = {"layer": len(layers) - 1, "createdAt": _time(rng)}
+        records = [{"layers": [result], "digest": f"sha256:{rng.randbytes(32).hex()}"}]
+        config = {"layers": layers, "records": records}
+        return json.dumps(config, separators=(",", ":")).encode()
+
+    def _layer(self, blob: int, position: int, rng: random.Random) -> dict:
+        annotations = {
+            "mediaType": LAYER_MEDIA_TYPE,
+            "diffID": f"sha256:{rng.randbytes(32).hex()}",
+            "size": rng.randint(1000, 50_000_000),
+            "createdAt": _time(rng),
+        }
+        # Each layer's parent is the one before it; Go leaves out parent 0.
+        parent = {} if position == 1 else {"parent": position - 1}
+        return {"blob": self.blob_digest(blob), **parent, "annotations": annotations}
+
+
+def _time(rng: random.Random) -> str:
+    moment = NOW - timedelta(seconds=rng.randint(0, 90 * 86400))
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{rng.randrange(10**9):09d}Z"
+
+
+def reference_plan(bucket: SyntheticBucket) -> int:
+    """How many blobs no manifest names: one set of referenced digests."""
+    referenced: set[str] = set()
+    for manifest in bucket.manifests():
+        config = json.loads(bucket.manifest_body(manifest.key))
+        referenced.update(layer["blob"] for layer in config["layers"])
+
+    unreferenced = 0
+    for blob in bucket.blobs():
+        if blob.key.removeprefix(BLOBS_PREFIX) not in referenced:
+            unreferenced += 1
+    return unreferenced
+
+
+def call_s3cache_planner(bucket: SyntheticBucket) -> int:
+    """Run s3cache's prune planner over the bucket; how many blobs it deletes."""
+    try:
+        from s3cache_cli.prune import plan_prune  # type: ignore[import-not-found]
+    except ImportError as error:
+        raise PlannerUnavailable(str(error)) from None
+
+    # TODO: this call guesses the planner's interface (listings in, a plan
+    # with the blobs to delete out); match it to s3cache_cli's planner when
+    # that lands, keeping the listings lazy so the RSS stays the planner's.
+    plan = plan_prune(
+        blobs=bucket.blobs(),
+        manifests=bucket.manifests(),
+        read_manifest=bucket.manifest_body,
+    )
+    return len(plan.delete)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _parser().parse_args(argv)
+    bucket = SyntheticBucket(options.blobs, options.manifests, seed=options.seed)
+    if options.reference:
+        unreferenced = reference_plan(bucket)
+    else:
+        try:
+            unreferenced = call_s3cache_planner(bucket)
+        except PlannerUnavailable as error:
+            sys.stderr.write(
+                f"error: s3cache's prune planner is not available in this version"
+                f" ({error})\n"
+            )
+            return 2
+    sys.stdout.write(f"{unreferenced} of {options.blobs} blobs unreferenced\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.prune_planner")
+    parser.add_argument("--blobs", type=int, default=1_000_000)
+    parser.add_argument("--manifests", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--reference", action="store_true", help="run the benchmark's own planner"
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
