@@ -22,5 +22,9 @@ test: $(BIN)/s3cache
 	$(BIN)/ruff format --check s3cache_cli tests devtools
 	$(BIN)/python -m pytest
 
+## bench: measure s3cache against s5cmd and the AWS CLI, write BENCHMARKS.md (BENCH_ARGS=--quick)
+bench:
+	./bench/run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache
