@@ -7,6 +7,7 @@ measurement, so it must never stand in for a tool under test.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,18 @@ def list_keys(client: Any, location: Location) -> dict[str, int]:
     )
     return {
         item["Key"]: item["Size"] for page in pages for item in page.get("Contents", [])
+    }
+
+
+def last_modified(client: Any, location: Location) -> dict[str, datetime]:
+    """Every key under ``location`` with the time it was last written."""
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=location.bucket, Prefix=location.prefix
+    )
+    return {
+        item["Key"]: item["LastModified"]
+        for page in pages
+        for item in page.get("Contents", [])
     }
 
 

@@ -27,6 +27,7 @@ BLOBS_PREFIX = "blobs/"
 MANIFESTS_PREFIX = "manifests/"
 LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
+GRACE = timedelta(hours=24)
 
 
 class PlannerUnavailable(Exception):
@@ -104,52 +105,75 @@ def _time(rng: random.Random) -> str:
 
 
 def reference_plan(bucket: SyntheticBucket) -> int:
-    """How many blobs no manifest names: one set of referenced digests."""
+    """How many blobs to delete: named by no manifest, and older than GRACE."""
     referenced: set[str] = set()
     for manifest in bucket.manifests():
         config = json.loads(bucket.manifest_body(manifest.key))
         referenced.update(layer["blob"] for layer in config["layers"])
 
-    unreferenced = 0
-    for blob in bucket.blobs():
-        if blob.key.removeprefix(BLOBS_PREFIX) not in referenced:
-            unreferenced += 1
-    return unreferenced
+    cutoff = NOW - GRACE
+    return sum(
+        1
+        for blob in bucket.blobs()
+        if blob.last_modified <= cutoff
+        and blob.key.removeprefix(BLOBS_PREFIX) not in referenced
+    )
 
 
 def call_s3cache_planner(bucket: SyntheticBucket) -> int:
-    """Run s3cache's prune planner over the bucket; how many blobs it deletes."""
+    """Run s3cache's prune planner over the bucket; how many blobs it deletes.
+
+    Each manifest is parsed and validated by s3cache, as ``s3cache prune``
+    does after reading it; the planner gets the caches with the blobs they
+    name, and the blob listing as a stream.
+    """
     try:
-        from s3cache_cli.prune import plan_prune  # type: ignore[import-not-found]
+        from s3cache_cli.cacheconfig import CacheConfig
+        from s3cache_cli.digest import parse_digest
+        from s3cache_cli.prune.plan import Rules, plan_prune
+        from s3cache_cli.stores.base import BlobEntry, CacheEntry
     except ImportError as error:
         raise PlannerUnavailable(str(error)) from None
 
-    # TODO: this call guesses the planner's interface (listings in, a plan
-    # with the blobs to delete out); match it to s3cache_cli's planner when
-    # that lands, keeping the listings lazy so the RSS stays the planner's.
-    plan = plan_prune(
-        blobs=bucket.blobs(),
-        manifests=bucket.manifests(),
-        read_manifest=bucket.manifest_body,
-    )
-    return len(plan.delete)
+    def caches():
+        for listed in bucket.manifests():
+            name = listed.key.removeprefix(MANIFESTS_PREFIX)
+            entry = CacheEntry(name, listed.key, listed.size, listed.last_modified)
+            body = bucket.manifest_body(listed.key)
+            config = CacheConfig.parse(body, source=listed.key)
+            yield (
+                entry,
+                [(layer.blob, layer.annotations.size) for layer in config.layers],
+            )
+
+    def blobs():
+        for listed in bucket.blobs():
+            digest = parse_digest(listed.key.removeprefix(BLOBS_PREFIX))
+            yield BlobEntry(digest, listed.key, listed.size, listed.last_modified)
+
+    # TODO: written against plan_prune(caches, blobs, *, rules, now, grace)
+    # returning a plan whose sweep counts the deletions; should that interface
+    # change, follow it here and keep both listings lazy, so that the peak RSS
+    # measured stays the planner's own.
+    plan = plan_prune(caches(), blobs(), rules=Rules(), now=NOW, grace=GRACE)
+    return plan.sweep.deleted
 
 
 def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     bucket = SyntheticBucket(options.blobs, options.manifests, seed=options.seed)
     if options.reference:
-        unreferenced = reference_plan(bucket)
+        to_delete = reference_plan(bucket)
     else:
         try:
-            unreferenced = call_s3cache_planner(bucket)
+            to_delete = call_s3cache_planner(bucket)
         except PlannerUnavailable as error:
             sys.stderr.write(
                 f"error: s3cache's prune planner is not available in this version"
                 f" ({error})\n"
             )
             return 2
-    sys.stdout.write(f"{unreferenced} of {options.blobs} blobs unreferenced\n")
+    sys.stdout.write(f"{to_delete} of {options.blobs} blobs to delete\n")
     return 0
 
 

@@ -167,13 +167,19 @@ def import_jobs(context: Context, dataset: Dataset, seeded: Location) -> list[Jo
 
 
 def reexport_jobs(context: Context, dataset: Dataset, seeded: Location) -> list[Job]:
-    """An export onto the seeded dataset, where every blob is already present."""
+    """An export onto the seeded dataset, where every blob is already present.
+
+    The check fails a run that wrote any blob again: its time would then be
+    that of an upload, not of finding that there is nothing to upload.
+    """
     toolbox, endpoint, client = context.toolbox, context.endpoint, context.client
     files = bucket.files_of(seeded)
+    blobs = Location(seeded.bucket, seeded.prefix + "blobs/")
     source = dataset.blob_dir
 
-    def unchanged(slot: str) -> str | None:
-        return check_uploaded_files(client, dataset, files)
+    def untouched(location: Location) -> Check:
+        before = bucket.last_modified(client, location)
+        return lambda slot: check_not_rewritten(client, location, before)
 
     return [
         s3cache_job(
@@ -182,7 +188,10 @@ def reexport_jobs(context: Context, dataset: Dataset, seeded: Location) -> list[
             lambda slot: peers.s3cache_export(
                 toolbox.s3cache, endpoint, source=dataset.root, to=seeded
             ),
-            check=lambda slot: check_cache_layout(client, dataset, seeded),
+            check=both(
+                lambda slot: check_cache_layout(client, dataset, seeded),
+                untouched(blobs),
+            ),
         ),
         peer_job(
             "s5cmd",
@@ -191,16 +200,20 @@ def reexport_jobs(context: Context, dataset: Dataset, seeded: Location) -> list[
             lambda slot: peers.s5cmd_sync(
                 toolbox.s5cmd, endpoint, source=source, to=files
             ),
-            check=unchanged,
+            check=untouched(files),
         ),
         peer_job(
             "aws",
             "aws s3 sync",
             toolbox.aws,
             lambda slot: peers.aws_sync(toolbox.aws, source=source, to=files),
-            check=unchanged,
+            check=untouched(files),
         ),
     ]
+
+
+def both(first: Check, second: Check) -> Check:
+    return lambda slot: first(slot) or second(slot)
 
 
 def prune_jobs(*, blobs: int, manifests: int, seed: int) -> list[Job]:
@@ -245,6 +258,15 @@ def check_uploaded_files(client: Any, dataset: Dataset, location: Location):
         for path in dataset.blob_files()
     }
     return None if found == expected else describe_difference(expected, found)
+
+
+def check_not_rewritten(client: Any, location: Location, before: dict) -> str | None:
+    """No key under ``location`` was added, removed or written since ``before``."""
+    after = bucket.last_modified(client, location)
+    if after.keys() != before.keys():
+        return f"the keys changed: {len(before)} before, {len(after)} after"
+    rewritten = sum(1 for key, moment in after.items() if moment != before[key])
+    return f"{rewritten} objects written again" if rewritten else None
 
 
 def check_downloaded_files(dataset: Dataset, target: Path) -> str | None:

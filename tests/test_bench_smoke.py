@@ -10,12 +10,13 @@ import hashlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bench import bucket as bench_bucket
-from bench import datasets, harness, peers, report, scenarios
+from bench import datasets, harness, peers, prune_planner, report, scenarios
 from bench.__main__ import parser, settings_from
 from bench.datasets import BlobGroup, DatasetSpec, ensure_dataset
 from bench.harness import OK, Results, Row, Settings
@@ -357,6 +358,23 @@ def test_seeded_files_match_the_blob_files_until_one_is_missing(
     )
 
 
+def test_a_blob_written_again_after_seeding_fails_the_re_export_check(
+    s3_server, seeded, tiny
+) -> None:
+    client = s3_server.client()
+    blobs = Location(seeded.bucket, seeded.prefix + "blobs/")
+    before = bench_bucket.last_modified(client, blobs)
+    assert scenarios.check_not_rewritten(client, blobs, before) is None
+
+    time.sleep(1.0)  # S3 keeps LastModified to the second
+    key = bench_bucket.blob_key(seeded, tiny.layers[0].digest)
+    client.put_object(Bucket=seeded.bucket, Key=key, Body=b"again")
+
+    assert scenarios.check_not_rewritten(client, blobs, before) == (
+        "1 objects written again"
+    )
+
+
 def test_an_imported_layout_is_checked_blob_by_blob(tiny, tmp_path: Path) -> None:
     assert scenarios.check_imported_layout(tiny, tiny.root) is None
     assert scenarios.check_imported_layout(tiny, tmp_path) == (
@@ -563,7 +581,7 @@ def test_synthetic_manifests_name_only_blobs_of_the_listing() -> None:
     synthetic = SyntheticBucket(
         blob_count=500, manifest_count=10, layers_per_manifest=8
     )
-    listed = {obj.key.removeprefix("blobs/") for obj in synthetic.blobs()}
+    listed = {obj.key.removeprefix("blobs/"): obj for obj in synthetic.blobs()}
 
     named = set()
     for manifest in synthetic.manifests():
@@ -572,8 +590,24 @@ def test_synthetic_manifests_name_only_blobs_of_the_listing() -> None:
         named.update(layer["blob"] for layer in config["layers"])
 
     assert len(listed) == 500
-    assert named <= listed
-    assert reference_plan(synthetic) == len(listed - named)
+    assert named <= listed.keys()
+    cutoff = prune_planner.NOW - prune_planner.GRACE
+    old_garbage = [
+        digest
+        for digest, obj in listed.items()
+        if digest not in named and obj.last_modified <= cutoff
+    ]
+    assert 0 < len(old_garbage) < 500 - len(named)
+    assert reference_plan(synthetic) == len(old_garbage)
+
+
+def test_synthetic_listings_are_the_same_every_time() -> None:
+    synthetic = SyntheticBucket(blob_count=50, manifest_count=3)
+
+    assert list(synthetic.blobs()) == list(synthetic.blobs())
+    assert synthetic.manifest_body("manifests/cache-2") == synthetic.manifest_body(
+        "manifests/cache-2"
+    )
 
 
 def test_the_planner_process_plans_or_says_it_is_not_available(
@@ -581,12 +615,16 @@ def test_the_planner_process_plans_or_says_it_is_not_available(
 ) -> None:
     argv = [sys.executable, "-m", "bench.prune_planner", "--blobs=300", "--manifests=5"]
     env = {**os.environ, "PYTHONPATH": str(harness.REPO_ROOT)}
+    expected = reference_plan(SyntheticBucket(300, 5))
 
     measured = run_measured(argv, env=env, log_path=tmp_path / "p.log")
 
     output = (tmp_path / "p.log").read_text()
     status, _ = harness.classify(measured, output)
-    assert status in (OK, scenarios.NOT_AVAILABLE), output
+    if status == OK:
+        assert output == f"{expected} of 300 blobs to delete\n"
+    else:
+        assert status == scenarios.NOT_AVAILABLE, output
 
 
 # The command line
