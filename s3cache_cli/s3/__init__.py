@@ -1,0 +1,1 @@
+"""Everything that talks to S3: the client, retries, the transfer engine."""

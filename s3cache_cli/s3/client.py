@@ -1,0 +1,164 @@
+"""One place that builds a boto3 S3 client from a ``type=s3`` spec.
+
+Credentials come from the flag string when it names both the key id and the
+secret, else from the standard AWS chain (environment, profile, SSO,
+credential_process, web identity, container, instance metadata).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from s3cache_cli.errors import CredentialsError
+
+if TYPE_CHECKING:
+    import boto3
+
+    from s3cache_cli.spec import S3Spec
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 60
+
+# What botocore calls each link of the chain, in words a user recognises.
+_CREDENTIAL_SOURCES = {
+    "explicit": "the flag string (access_key_id/secret_access_key)",
+    "env": "environment variables (AWS_ACCESS_KEY_ID)",
+    "shared-credentials-file": "the shared credentials file",
+    "config-file": "the AWS config file",
+    "custom-process": "credential_process in the AWS config",
+    "sso": "AWS SSO",
+    "assume-role": "an assumed role (AWS config)",
+    "assume-role-with-web-identity": "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)",
+    "container-role": "container credentials",
+    "iam-role": "the instance role (instance metadata)",
+}
+
+
+@dataclass(frozen=True)
+class S3Connection:
+    """A client bound to the spec it was made for, and how it authenticated."""
+
+    client: Any
+    spec: S3Spec
+    endpoint_url: str | None
+    credential_source: str
+
+    @property
+    def bucket(self) -> str:
+        return self.spec.bucket
+
+
+def resolve_endpoint(spec: S3Spec) -> str | None:
+    """The spec's endpoint_url, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL."""
+    return (
+        spec.endpoint_url
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or None
+    )
+
+
+def is_aws_endpoint(endpoint_url: str | None) -> bool:
+    if endpoint_url is None:
+        return True
+    host = urlsplit(endpoint_url).hostname or ""
+    return host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn")
+
+
+def connect(
+    spec: S3Spec, *, no_sign_request: bool = False, max_pool_connections: int = 0
+) -> S3Connection:
+    """A client for ``spec``; credentials are resolved now so errors show early."""
+    session = _session(spec)
+    endpoint_url = resolve_endpoint(spec)
+    source = "none (unsigned requests)"
+    if not no_sign_request:
+        source = _credential_source(session)
+    pool = max_pool_connections or max(10, spec.upload_parallelism * 2 + 2)
+    client = session.client(
+        "s3",
+        region_name=spec.region,
+        endpoint_url=endpoint_url,
+        config=_client_config(spec, endpoint_url, no_sign_request, pool),
+    )
+    if spec.disable_accept_encoding:
+        client.meta.events.register("before-sign.s3", _drop_accept_encoding)
+    log.debug("S3 client for %s at %s", spec.bucket, endpoint_url or "AWS")
+    return S3Connection(client, spec, endpoint_url, source)
+
+
+def _session(spec: S3Spec) -> boto3.Session:
+    import boto3
+
+    if spec.access_key_id and spec.secret_access_key:
+        return boto3.Session(
+            aws_access_key_id=spec.access_key_id,
+            aws_secret_access_key=spec.secret_access_key,
+            aws_session_token=spec.session_token,
+            region_name=spec.region,
+        )
+    return boto3.Session(region_name=spec.region)
+
+
+def _credential_source(session: boto3.Session) -> str:
+    import botocore.exceptions
+
+    try:
+        credentials = session.get_credentials()
+    except botocore.exceptions.BotoCoreError as error:
+        raise CredentialsError(
+            f"could not load AWS credentials: {error}",
+            hint="check AWS_PROFILE and the AWS config and credentials files",
+        ) from error
+    if credentials is None:
+        raise CredentialsError(
+            "no AWS credentials found",
+            hint=(
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile "
+                "with AWS_PROFILE, or give access_key_id and secret_access_key in "
+                "the flag string; --no-sign-request reads a public bucket"
+            ),
+        )
+    method = getattr(credentials, "method", "unknown")
+    return _CREDENTIAL_SOURCES.get(method, method)
+
+
+def _client_config(
+    spec: S3Spec, endpoint_url: str | None, no_sign_request: bool, pool: int
+) -> Any:
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    options: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT,
+        "read_timeout": READ_TIMEOUT,
+        "max_pool_connections": pool,
+        "retries": _retries(spec),
+        "s3": {"addressing_style": "path" if spec.use_path_style else "auto"},
+    }
+    if not is_aws_endpoint(endpoint_url):
+        # Newer botocore sends CRC checksums that MinIO, R2 and others reject.
+        options["request_checksum_calculation"] = "when_required"
+        options["response_checksum_validation"] = "when_required"
+    if no_sign_request:
+        options["signature_version"] = UNSIGNED
+    return Config(**options)
+
+
+def _retries(spec: S3Spec) -> dict[str, Any]:
+    retries: dict[str, Any] = {"mode": spec.retry_mode or "standard"}
+    if spec.retry_max_attempts is not None:
+        retries["total_max_attempts"] = spec.retry_max_attempts
+    return retries
+
+
+def _drop_accept_encoding(request: Any, **_: Any) -> None:
+    # Google Cloud Storage's S3 interoperability rewrites Accept-Encoding,
+    # which then breaks the signature.
+    request.headers.pop("Accept-Encoding", None)

@@ -1,0 +1,115 @@
+"""Single-object operations every command needs: HEAD, small GET and PUT.
+
+Blobs are streamed by the transfer modules; these are for manifests and
+existence checks. Each call translates botocore errors into ``S3CacheError``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from s3cache_cli.errors import OperationFailed
+from s3cache_cli.s3.errors import error_code, translate
+
+if TYPE_CHECKING:
+    from s3cache_cli.s3.client import S3Connection
+
+log = logging.getLogger(__name__)
+
+# A cache manifest lists layers and records; even huge builds stay far below
+# this. Anything larger is refused before it is read into memory.
+MANIFEST_SIZE_LIMIT = 64 * 1024 * 1024
+OCTET_STREAM = "application/octet-stream"
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+
+
+def head(conn: S3Connection, key: str) -> ObjectInfo | None:
+    """The object's size, ETag and age, or None when it does not exist."""
+    import botocore.exceptions
+
+    try:
+        response = conn.client.head_object(Bucket=conn.bucket, Key=key)
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) in _MISSING_CODES:
+            return None
+        raise translate(error, bucket=conn.bucket, key=key) from error
+    except botocore.exceptions.BotoCoreError as error:
+        raise translate(error, bucket=conn.bucket, key=key) from error
+    return _info(key, response)
+
+
+def get_small(
+    conn: S3Connection, key: str, *, limit: int = MANIFEST_SIZE_LIMIT
+) -> tuple[bytes, ObjectInfo] | None:
+    """The whole body of a small object, or None when it does not exist.
+
+    An object over ``limit`` bytes is refused without reading its body.
+    """
+    import botocore.exceptions
+
+    try:
+        response = conn.client.get_object(Bucket=conn.bucket, Key=key)
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) in _MISSING_CODES:
+            return None
+        raise translate(error, bucket=conn.bucket, key=key) from error
+    except botocore.exceptions.BotoCoreError as error:
+        raise translate(error, bucket=conn.bucket, key=key) from error
+    info = _info(key, response)
+    body = response["Body"]
+    try:
+        if info.size > limit:
+            raise OperationFailed(
+                f"s3://{conn.bucket}/{key} is {info.size} bytes; a cache manifest "
+                f"over {limit} bytes is refused"
+            )
+        data = _read_exactly(body, info.size, conn, key)
+    finally:
+        body.close()
+    return data, info
+
+
+def put_small(conn: S3Connection, key: str, data: bytes) -> None:
+    import botocore.exceptions
+
+    try:
+        conn.client.put_object(
+            Bucket=conn.bucket, Key=key, Body=data, ContentType=OCTET_STREAM
+        )
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise translate(e, bucket=conn.bucket, key=key) from e
+    log.debug("put s3://%s/%s (%d bytes)", conn.bucket, key, len(data))
+
+
+def _read_exactly(body: object, size: int, conn: S3Connection, key: str) -> bytes:
+    import botocore.exceptions
+
+    try:
+        data = body.read()  # type: ignore[attr-defined]
+    except (botocore.exceptions.BotoCoreError, OSError) as error:
+        raise translate(error, bucket=conn.bucket, key=key) from error
+    if len(data) != size:
+        raise OperationFailed(
+            f"s3://{conn.bucket}/{key}: read {len(data)} of {size} bytes"
+        )
+    return data
+
+
+def _info(key: str, response: dict) -> ObjectInfo:
+    return ObjectInfo(
+        key=key,
+        size=int(response.get("ContentLength", 0)),
+        etag=str(response.get("ETag", "")),
+        last_modified=response["LastModified"],
+    )

@@ -1,0 +1,1 @@
+"""What the user sees while a command runs: progress displays and tables."""
