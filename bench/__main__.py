@@ -39,6 +39,8 @@ def progress(message: str) -> None:
 
 
 def settings_from(options: argparse.Namespace) -> Settings:
+    if options.repeat is not None and options.repeat < 1:
+        raise SystemExit("bench: --repeat must be at least 1")
     specs = datasets.QUICK if options.quick else datasets.FULL
     wanted = _names(options.datasets, DATASETS)
     scale = 10 if options.quick else 1

@@ -158,7 +158,9 @@ def open_bench(settings: Settings, server: Any, progress: Progress) -> Bench:
     return Bench(settings, context, env, seeded, progress)
 
 
-def s3cache_says_unavailable(toolbox: Toolbox, env: dict[str, str], command: str):
+def s3cache_says_unavailable(
+    toolbox: Toolbox, env: dict[str, str], command: str
+) -> bool:
     """Whether ``s3cache COMMAND`` is still the placeholder of a coming command.
 
     Asked once, with no arguments: the placeholder exits 2 saying "not
@@ -256,7 +258,9 @@ def _row(scenario, dataset, job: Job, runs, verdict: tuple[str, str] | None) -> 
     return Row(scenario, dataset, job.tool, job.command, status, measured, detail)
 
 
-def attempt(bench: Bench, label: str, job: Job, slot: str):
+def attempt(
+    bench: Bench, label: str, job: Job, slot: str
+) -> tuple[Measurement, str, str]:
     """One measured run: its measurement, status, and why it failed if it did."""
     assert job.argv is not None
     log_path = bench.settings.out_dir / "logs" / f"{_slug(label)}-{job.tool}-{slot}.log"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import random
 import sys
@@ -128,14 +129,15 @@ def call_s3cache_planner(bucket: SyntheticBucket) -> int:
     name, and the blob listing as a stream.
     """
     try:
+        # By name, as the module exists only in versions that have a planner.
+        planner = importlib.import_module("s3cache_cli.prune.plan")
         from s3cache_cli.cacheconfig import CacheConfig
-        from s3cache_cli.digest import parse_digest
-        from s3cache_cli.prune.plan import Rules, plan_prune
+        from s3cache_cli.digest import Digest, parse_digest
         from s3cache_cli.stores.base import BlobEntry, CacheEntry
     except ImportError as error:
         raise PlannerUnavailable(str(error)) from None
 
-    def caches():
+    def caches() -> Iterator[tuple[CacheEntry, list[tuple[Digest, int]]]]:
         for listed in bucket.manifests():
             name = listed.key.removeprefix(MANIFESTS_PREFIX)
             entry = CacheEntry(name, listed.key, listed.size, listed.last_modified)
@@ -146,7 +148,7 @@ def call_s3cache_planner(bucket: SyntheticBucket) -> int:
                 [(layer.blob, layer.annotations.size) for layer in config.layers],
             )
 
-    def blobs():
+    def blobs() -> Iterator[BlobEntry]:
         for listed in bucket.blobs():
             digest = parse_digest(listed.key.removeprefix(BLOBS_PREFIX))
             yield BlobEntry(digest, listed.key, listed.size, listed.last_modified)
@@ -155,7 +157,8 @@ def call_s3cache_planner(bucket: SyntheticBucket) -> int:
     # returning a plan whose sweep counts the deletions; should that interface
     # change, follow it here and keep both listings lazy, so that the peak RSS
     # measured stays the planner's own.
-    plan = plan_prune(caches(), blobs(), rules=Rules(), now=NOW, grace=GRACE)
+    rules = planner.Rules()
+    plan = planner.plan_prune(caches(), blobs(), rules=rules, now=NOW, grace=GRACE)
     return plan.sweep.deleted
 
 

@@ -236,7 +236,7 @@ def prune_jobs(*, blobs: int, manifests: int, seed: int) -> list[Job]:
     ]
 
 
-def check_cache_layout(client: Any, dataset: Dataset, location: Location):
+def check_cache_layout(client: Any, dataset: Dataset, location: Location) -> str | None:
     """Every layer blob and the manifest are in S3 under ``location``."""
     keys = bucket.list_keys(client, location)
     manifest = bucket.manifest_key(location)
@@ -250,7 +250,9 @@ def check_cache_layout(client: Any, dataset: Dataset, location: Location):
     return f"{len(missing)} layer blobs missing or short in S3" if missing else None
 
 
-def check_uploaded_files(client: Any, dataset: Dataset, location: Location):
+def check_uploaded_files(
+    client: Any, dataset: Dataset, location: Location
+) -> str | None:
     """The keys under ``location`` are exactly the blob files, sizes and all."""
     found = bucket.list_keys(client, location)
     expected = {
