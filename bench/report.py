@@ -180,7 +180,7 @@ def render_machine(machine: dict[str, str], versions: dict[str, str]) -> str:
 
 def render_method(results: Results) -> str:
     datasets = ", ".join(
-        f"{d.name} ({d.blobs:,} blobs, {d.layer_bytes / 1e6:,.0f} MB)"
+        f"{d.name} ({_count(d.blobs, 'blob')}, {d.layer_bytes / 1e6:,.0f} MB)"
         for d in results.datasets
     )
     return (
@@ -195,6 +195,10 @@ def render_method(results: Results) -> str:
         "them (`os.wait4`). s5cmd and the AWS CLI move the files of "
         "`blobs/sha256/` as they are; s3cache moves the cache itself.\n"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def render_table(rows: tuple[Row, ...]) -> str:

@@ -634,7 +634,7 @@ def test_the_report_describes_the_machine_tools_and_datasets() -> None:
 
     assert "- CPU: AMD EPYC, 2 cores usable\n- Memory: 23.5 GiB\n" in text
     assert "- aws: aws-cli/1\n- s5cmd: v2.3.0\n" in text
-    assert "ci (303 blobs, 432 MB), big (1 blobs, 1,074 MB)" in text
+    assert "ci (303 blobs, 432 MB), big (1 blob, 1,074 MB)" in text
     assert "median of 3 run(s)" in text and "Quick run" not in text
 
 
