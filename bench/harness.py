@@ -140,7 +140,6 @@ def open_bench(settings: Settings, server: Any, progress: Progress) -> Bench:
         server.endpoint_url, server.region, server.access_key, server.secret_key
     )
     env = peers.tool_environment(endpoint, settings.out_dir / "home")
-    env["PYTHONPATH"] = str(REPO_ROOT)  # for python -m bench.prune_planner
     toolbox = peers.find_toolbox()
     client = server.client()
     token = uuid.uuid4().hex[:8]

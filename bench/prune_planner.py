@@ -1,6 +1,6 @@
 """The prune planner over a synthetic bucket, run as a process of its own.
 
-    python -m bench.prune_planner --blobs 1000000 --manifests 10000 [--reference]
+    python bench/prune_planner.py --blobs 1000000 --manifests 10000 [--reference]
 
 The bucket is never materialised: blob and manifest listings are generated
 as they are iterated, and a manifest's body when it is read, the way pages
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.prune_planner")
+    parser = argparse.ArgumentParser(prog="bench/prune_planner.py")
     parser.add_argument("--blobs", type=int, default=1_000_000)
     parser.add_argument("--manifests", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)

@@ -218,10 +218,12 @@ def both(first: Check, second: Check) -> Check:
 
 def prune_jobs(*, blobs: int, manifests: int, seed: int) -> list[Job]:
     """s3cache's planner and the benchmark's own, on the same synthetic bucket."""
+    # Run as a script, not with -m: the tools' environment sets no
+    # PYTHONPATH, so s3cache_cli comes from the installed s3cache, as it
+    # does for the s3cache command itself.
     argv = [
         sys.executable,
-        "-m",
-        "bench.prune_planner",
+        str(Path(__file__).with_name("prune_planner.py")),
         f"--blobs={blobs}",
         f"--manifests={manifests}",
         f"--seed={seed}",

@@ -613,8 +613,9 @@ def test_synthetic_listings_are_the_same_every_time() -> None:
 def test_the_planner_process_plans_or_says_it_is_not_available(
     tmp_path: Path,
 ) -> None:
-    argv = [sys.executable, "-m", "bench.prune_planner", "--blobs=300", "--manifests=5"]
-    env = {**os.environ, "PYTHONPATH": str(harness.REPO_ROOT)}
+    script = str(Path(prune_planner.__file__))
+    argv = [sys.executable, script, "--blobs=300", "--manifests=5"]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     expected = reference_plan(SyntheticBucket(300, 5))
 
     measured = run_measured(argv, env=env, log_path=tmp_path / "p.log")
