@@ -6,6 +6,7 @@ measurement, so it must never stand in for a tool under test.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -68,24 +69,20 @@ def _upload(client: Any, bucket: str, path: Path, key: str) -> None:
 
 def list_keys(client: Any, location: Location) -> dict[str, int]:
     """Every key under ``location`` with its size."""
-    pages = client.get_paginator("list_objects_v2").paginate(
-        Bucket=location.bucket, Prefix=location.prefix
-    )
-    return {
-        item["Key"]: item["Size"] for page in pages for item in page.get("Contents", [])
-    }
+    return {item["Key"]: item["Size"] for item in _listing(client, location)}
 
 
 def last_modified(client: Any, location: Location) -> dict[str, datetime]:
     """Every key under ``location`` with the time it was last written."""
+    return {item["Key"]: item["LastModified"] for item in _listing(client, location)}
+
+
+def _listing(client: Any, location: Location) -> Iterator[dict[str, Any]]:
     pages = client.get_paginator("list_objects_v2").paginate(
         Bucket=location.bucket, Prefix=location.prefix
     )
-    return {
-        item["Key"]: item["LastModified"]
-        for page in pages
-        for item in page.get("Contents", [])
-    }
+    for page in pages:
+        yield from page.get("Contents", [])
 
 
 def delete_prefix(client: Any, location: Location) -> None:
