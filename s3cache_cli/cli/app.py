@@ -2,7 +2,9 @@
 
 Results go to stdout (a table, plain text, or one JSON document with
 ``--json``); progress, warnings and errors go to stderr. Library modules never
-print: they log at debug level or raise ``S3CacheError``.
+print: they log at debug level or raise ``S3CacheError``. In GitHub Actions
+the same errors and warnings also reach the runner as workflow commands, and
+each command ends with a step summary.
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from s3cache_cli.ui.github import Workflow
+
 JSON_SCHEMA_VERSION = 1
+_STYLES = {"error": "bold red", "warning": "yellow", "hint": "cyan"}
 
 
 @dataclass
@@ -30,8 +36,13 @@ class App:
     ignore_error: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    command: str = ""
+    github: Workflow | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    started: float = field(default_factory=time.monotonic)
     _err_console: Console | None = field(default=None, init=False, repr=False)
     _out_console: Console | None = field(default=None, init=False, repr=False)
+    _record: _Record = field(default_factory=lambda: _Record(), init=False)
 
     @property
     def interactive(self) -> bool:
@@ -41,18 +52,23 @@ class App:
     @property
     def plain_terminal(self) -> bool:
         """TERM=dumb: a terminal that cannot redraw a progress bar."""
-        return os.environ.get("TERM") == "dumb"
+        return self.environ.get("TERM") == "dumb"
+
+    @property
+    def live_display(self) -> bool:
+        """A progress bar may redraw itself in place on stderr."""
+        return _isatty(self.stderr) and not self.plain_terminal
 
     @property
     def err_console(self) -> Console:
         if self._err_console is None:
-            self._err_console = _make_console(self.stderr)
+            self._err_console = _make_console(self.stderr, self.environ)
         return self._err_console
 
     @property
     def out_console(self) -> Console:
         if self._out_console is None:
-            self._out_console = _make_console(self.stdout)
+            self._out_console = _make_console(self.stdout, self.environ)
         return self._out_console
 
     def info(self, message: str) -> None:
@@ -65,16 +81,29 @@ class App:
             self._write_err(message)
 
     def warn(self, message: str) -> None:
+        self._record.warnings.append(message)
+        if self.github is not None:
+            self.github.warning(message, title=self.title)
         if self.verbosity >= 0:
-            self._write_err(f"warning: {message}")
+            self._write_err(message, label="warning")
 
     def error(self, message: str, hint: str | None = None) -> None:
-        self._write_err(f"error: {message}")
+        self._record.error = message
+        if self.github is not None:
+            text = f"{message} ({hint})" if hint else message
+            self.github.error(text, title=self.title)
+        self._write_err(message, label="error")
         if hint:
-            self._write_err(f"hint: {hint}")
+            self._write_err(hint, label="hint")
+
+    def error_ignored(self, message: str) -> None:
+        """A failure that ignore-error=true turns into a warning."""
+        self.warn(f"{message} (ignored: ignore-error=true)")
+        self._record.ignored_error = message
 
     def result(self, document: dict[str, Any], render: Callable[[App], None]) -> None:
         """Print a command's result: the JSON document, or its human rendering."""
+        self._record.document = document
         if self.json_output:
             payload = {"schema_version": JSON_SCHEMA_VERSION, **document}
             self.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
@@ -86,20 +115,103 @@ class App:
         """A plain line of the human result, on stdout."""
         self.stdout.write(text + "\n")
 
-    def _write_err(self, message: str) -> None:
-        self.stderr.write(message + "\n")
+    @property
+    def title(self) -> str:
+        return f"s3cache {self.command}".strip()
+
+    def mask_secrets(self, values: Iterable[object]) -> None:
+        """Have the Actions runner mask secrets in flag strings, before any output."""
+        if self.github is None:
+            return
+        for value in values:
+            secrets = (getattr(value, name, None) for name in _SECRET_FIELDS)
+            self.github.mask(secret for secret in secrets if isinstance(secret, str))
+
+    def finish(self, exit_code: int) -> None:
+        """Add this command's step summary when running in GitHub Actions."""
+        if self.github is None:
+            return
+        from s3cache_cli.ui.github import Outcome
+        from s3cache_cli.ui.summary import summary_markdown
+
+        outcome = Outcome(
+            command=self.command,
+            exit_code=exit_code,
+            seconds=time.monotonic() - self.started,
+            document=self._record.document,
+            error=self._record.error,
+            ignored_error=self._record.ignored_error,
+            warnings=tuple(self._record.warnings),
+        )
+        self.github.append_summary(summary_markdown(outcome))
+
+    def _write_err(self, message: str, *, label: str | None = None) -> None:
+        from s3cache_cli.redact import redact
+
+        message = redact(message)
+        if label is None:
+            self.stderr.write(message + "\n")
+        elif self.err_console.no_color:
+            self.stderr.write(f"{label}: {message}\n")
+        else:
+            self._write_styled(message, label)
         self.stderr.flush()
 
+    def _write_styled(self, message: str, label: str) -> None:
+        from rich.text import Text
 
-def _make_console(stream: TextIO) -> Console:
+        line = Text.assemble((f"{label}:", _STYLES[label]), " ", message)
+        self.err_console.print(line)
+
+
+_SECRET_FIELDS = ("secret_access_key", "session_token")
+
+
+@dataclass
+class _Record:
+    """What the step summary tells about a command's run."""
+
+    document: dict[str, Any] | None = None
+    error: str | None = None
+    ignored_error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def wants_colour(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """NO_COLOR turns colour off, FORCE_COLOR on (also in logs); TERM=dumb off."""
+    if environ.get("NO_COLOR"):
+        return False
+    forced = environ.get("FORCE_COLOR")
+    if forced:
+        return forced.lower() not in ("0", "false")
+    if environ.get("TERM") == "dumb":
+        return False
+    return _isatty(stream)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except ValueError:  # a closed stream
+        return False
+
+
+def _make_console(stream: TextIO, environ: Mapping[str, str]) -> Console:
     from rich.console import Console
 
+    colour = wants_colour(stream, environ)
+    live = _isatty(stream) and environ.get("TERM") != "dumb"
     return Console(
         file=stream,
         markup=False,
         emoji=False,
         highlight=False,
-        no_color="NO_COLOR" in os.environ or None,
+        # Decided here rather than by rich, which reads FORCE_COLOR="" as
+        # "not a terminal" and TERM=dumb as "no colour" even when forced.
+        force_terminal=colour or live,
+        force_interactive=live,
+        no_color=not colour,
+        color_system="standard" if colour and not live else "auto",
         soft_wrap=True,
     )
 

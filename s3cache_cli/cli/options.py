@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import click
 
 from s3cache_cli.cli.app import App, configure_logging
+from s3cache_cli.cli.params import CacheSpec
 from s3cache_cli.errors import ExitCode, S3CacheError
 from s3cache_cli.redact import redact, register_environment_secrets
+from s3cache_cli.spec import HANDLED_TYPES
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Set once in a Makefile or a workflow's env: instead of repeating the flags.
+CACHE_TO_VARIABLE = "S3CACHE_CACHE_TO"
+CACHE_FROM_VARIABLE = "S3CACHE_CACHE_FROM"
 
 IGNORABLE = frozenset({ExitCode.FAILED, ExitCode.NOT_FOUND, ExitCode.CREDENTIALS})
 
@@ -44,7 +51,8 @@ def common_options(command: F) -> F:
         **kwargs: Any,
     ) -> Any:
         verbosity = 2 if debug else (-1 if quiet else min(verbose, 1))
-        app = App(verbosity=verbosity, json_output=json_output)
+        app = make_app(verbosity, json_output=json_output)
+        app.mask_secrets(kwargs.values())
         register_environment_secrets()
         configure_logging(verbosity)
         return run_reporting_errors(
@@ -54,8 +62,82 @@ def common_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def cache_to_option(
+    *, help: str, allowed_types: Collection[str] = HANDLED_TYPES, required: bool = False
+) -> Callable[[F], F]:
+    """``--cache-to SPEC``, defaulting to ``$S3CACHE_CACHE_TO``."""
+    return click.option(
+        "--cache-to",
+        type=CacheSpec("to", allowed_types=allowed_types),
+        envvar=CACHE_TO_VARIABLE,
+        show_envvar=True,
+        required=required,
+        metavar="SPEC",
+        help=help,
+    )
+
+
+def cache_from_option(
+    *, help: str, allowed_types: Collection[str] = HANDLED_TYPES, required: bool = False
+) -> Callable[[F], F]:
+    """``--cache-from SPEC``, defaulting to ``$S3CACHE_CACHE_FROM``."""
+    return click.option(
+        "--cache-from",
+        type=CacheSpec("from", allowed_types=allowed_types),
+        envvar=CACHE_FROM_VARIABLE,
+        show_envvar=True,
+        required=required,
+        metavar="SPEC",
+        help=help,
+    )
+
+
+def given_on_command_line(name: str) -> bool:
+    """Whether an option was typed rather than read from its environment variable."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is click.core.ParameterSource.COMMANDLINE
+
+
+def make_app(verbosity: int, *, json_output: bool) -> App:
+    """The App for the running command, talking to GitHub Actions when there."""
+    from s3cache_cli.ui.github import Workflow
+
+    # The runner reads workflow commands from either stream; with --json,
+    # stdout must hold the JSON document alone.
+    stream = sys.stderr if json_output else sys.stdout
+    context = click.get_current_context(silent=True)
+    return App(
+        verbosity=verbosity,
+        json_output=json_output,
+        command=(context.info_name or "") if context else "",
+        github=Workflow.detect(os.environ, stream=stream),
+    )
+
+
 def run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
-    """Run a command body; an ``S3CacheError`` becomes its message and exit code."""
+    """Run a command body; an ``S3CacheError`` becomes its message and exit code.
+
+    However it ends, the App then adds its step summary (in GitHub Actions).
+    """
+    try:
+        result = _run_reporting_errors(app, body, debug)
+    except SystemExit as stop:
+        app.finish(_exit_status(stop.code))
+        raise
+    except BaseException:
+        app.finish(ExitCode.FAILED)
+        raise
+    app.finish(ExitCode.OK)
+    return result
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def _run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
     try:
         return body()
     except S3CacheError as error:
@@ -63,7 +145,7 @@ def run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
             raise
         message = redact(error.message)
         if app.ignore_error and error.exit_code in IGNORABLE:
-            app.warn(f"{message} (ignored: ignore-error=true)")
+            app.error_ignored(message)
             sys.exit(ExitCode.OK)
         app.error(message, redact(error.hint) if error.hint else None)
         sys.exit(error.exit_code)
