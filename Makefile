@@ -22,5 +22,9 @@ test: $(BIN)/s3cache
 	$(BIN)/ruff format --check s3cache_cli tests devtools
 	$(BIN)/python -m pytest
 
+## completions: regenerate the bash, zsh and fish scripts in completions/
+completions: $(BIN)/s3cache
+	$(BIN)/python -m devtools.completions
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -11,6 +11,7 @@ from s3cache_cli.cli.export import export
 from s3cache_cli.cli.import_ import import_
 from s3cache_cli.cli.inspect import inspect
 from s3cache_cli.cli.prune import prune
+from s3cache_cli.cli.shells import register as register_shell_completion
 from s3cache_cli.errors import ExitCode
 
 
@@ -28,6 +29,7 @@ cli.add_command(export)
 cli.add_command(import_)
 cli.add_command(inspect)
 cli.add_command(prune)
+register_shell_completion()
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ from s3cache_cli.spec import (
 )
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from s3cache_cli.cli.app import App
 
 
@@ -51,6 +53,22 @@ class CacheSpec(click.ParamType):
             )
         except SpecError as error:
             self.fail(error.message, param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        """``type=s3,reg<TAB>`` -> ``type=s3,region=``: keys, types and values."""
+        from click.shell_completion import CompletionItem
+
+        from s3cache_cli.cli.completion import suggest
+
+        suggestions = suggest(
+            incomplete, direction=self.direction, allowed_types=self.allowed_types
+        )
+        return [
+            CompletionItem(item.value, help=item.help, nospace=item.nospace)
+            for item in suggestions
+        ]
 
 
 def spec_from_argument(value: str, direction: Direction) -> LocalSpec:
