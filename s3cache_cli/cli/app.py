@@ -40,6 +40,9 @@ class App:
     github: Workflow | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     started: float = field(default_factory=time.monotonic)
+    # While a progress display redraws itself, lines go through its console
+    # so that they appear above it instead of through it.
+    live_output: Console | None = field(default=None, init=False, repr=False)
     _err_console: Console | None = field(default=None, init=False, repr=False)
     _out_console: Console | None = field(default=None, init=False, repr=False)
     _record: _Record = field(default_factory=lambda: _Record(), init=False)
@@ -149,19 +152,20 @@ class App:
         from s3cache_cli.redact import redact
 
         message = redact(message)
-        if label is None:
-            self.stderr.write(message + "\n")
-        elif self.err_console.no_color:
-            self.stderr.write(f"{label}: {message}\n")
-        else:
-            self._write_styled(message, label)
-        self.stderr.flush()
+        console = self.live_output
+        if console is None and (label is None or self.err_console.no_color):
+            self.stderr.write(f"{label}: {message}\n" if label else message + "\n")
+            self.stderr.flush()
+            return
+        self._write_styled(console or self.err_console, message, label)
 
-    def _write_styled(self, message: str, label: str) -> None:
+    def _write_styled(self, console: Console, message: str, label: str | None) -> None:
         from rich.text import Text
 
-        line = Text.assemble((f"{label}:", _STYLES[label]), " ", message)
-        self.err_console.print(line)
+        if label is None:
+            console.print(Text(message))
+        else:
+            console.print(Text.assemble((f"{label}:", _STYLES[label]), " ", message))
 
 
 _SECRET_FIELDS = ("secret_access_key", "session_token")
