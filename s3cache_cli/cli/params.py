@@ -52,7 +52,7 @@ class CacheSpec(click.ParamType):
                 value, direction=self.direction, allowed_types=self.allowed_types
             )
         except SpecError as error:
-            self.fail(error.message, param, ctx)
+            self.fail(error.message + _environment_note(param, ctx), param, ctx)
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
@@ -69,6 +69,19 @@ class CacheSpec(click.ParamType):
             CompletionItem(item.value, help=item.help, nospace=item.nospace)
             for item in suggestions
         ]
+
+
+def _environment_note(param: click.Parameter | None, ctx: click.Context | None) -> str:
+    """Say where a bad value came from when nobody typed it."""
+    if param is None or ctx is None or param.name is None:
+        return ""
+    if (
+        ctx.get_parameter_source(param.name)
+        is not click.core.ParameterSource.ENVIRONMENT
+    ):
+        return ""
+    names = [param.envvar] if isinstance(param.envvar, str) else param.envvar or []
+    return f"\n(read from the environment variable {', '.join(names)})"
 
 
 def spec_from_argument(value: str, direction: Direction) -> LocalSpec:

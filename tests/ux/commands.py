@@ -18,6 +18,7 @@ from s3cache_cli.spec import LocalSpec, S3Spec
 @click.option("--fail", type=click.Choice(["failed", "not-found"]))
 @click.option("--warn", "warnings", multiple=True)
 @click.option("--items", type=int, default=0)
+@click.option("--connect", is_flag=True, help="List the --cache-to bucket.")
 @common_options
 def probe(
     app: App,
@@ -26,10 +27,13 @@ def probe(
     fail: str | None,
     warnings: tuple[str, ...],
     items: int,
+    connect: bool,
 ) -> None:
     app.ignore_error = bool(cache_to and cache_to.ignore_error)
     for warning in warnings:
         app.warn(warning)
+    if connect and isinstance(cache_to, S3Spec):
+        _list_bucket(app, cache_to)
     if fail == "failed":
         raise OperationFailed(f"upload of {_describe(cache_to)} failed")
     if fail == "not-found":
@@ -51,3 +55,15 @@ def _describe(spec: S3Spec | LocalSpec | None) -> str:
     if isinstance(spec, S3Spec):
         return f"s3://{spec.bucket}/{spec.prefix}"
     return str(spec.path)
+
+
+def _list_bucket(app: App, spec: S3Spec) -> None:
+    from s3cache_cli.s3.client import connect
+    from s3cache_cli.s3.errors import translate
+
+    conn = connect(spec)
+    app.detail(f"credentials: {conn.credential_source}")
+    try:
+        conn.client.list_objects_v2(Bucket=spec.bucket, MaxKeys=1)
+    except Exception as error:
+        raise translate(error, bucket=spec.bucket) from error
