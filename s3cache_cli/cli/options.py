@@ -14,7 +14,7 @@ from s3cache_cli.cli.app import App, configure_logging
 from s3cache_cli.cli.params import CacheSpec
 from s3cache_cli.errors import ExitCode, S3CacheError
 from s3cache_cli.redact import redact, register_environment_secrets
-from s3cache_cli.spec import HANDLED_TYPES
+from s3cache_cli.spec import HANDLED_TYPES, Direction
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,32 +63,54 @@ def common_options(command: F) -> F:
 
 
 def cache_to_option(
-    *, help: str, allowed_types: Collection[str] = HANDLED_TYPES, required: bool = False
+    *names: str,
+    help: str,
+    allowed_types: Collection[str] = HANDLED_TYPES,
+    environment: bool = True,
+    **attributes: Any,
 ) -> Callable[[F], F]:
-    """``--cache-to SPEC``, defaulting to ``$S3CACHE_CACHE_TO``."""
-    return click.option(
-        "--cache-to",
-        type=CacheSpec("to", allowed_types=allowed_types),
-        envvar=CACHE_TO_VARIABLE,
-        show_envvar=True,
-        required=required,
-        metavar="SPEC",
-        help=help,
+    """``--cache-to SPEC``; where it names the S3 cache, ``$S3CACHE_CACHE_TO``
+    is its default (``environment=False`` for a local or destructive use)."""
+    return _spec_option(
+        "to", names, help, allowed_types, environment and CACHE_TO_VARIABLE, attributes
     )
 
 
 def cache_from_option(
-    *, help: str, allowed_types: Collection[str] = HANDLED_TYPES, required: bool = False
+    *names: str,
+    help: str,
+    allowed_types: Collection[str] = HANDLED_TYPES,
+    environment: bool = True,
+    **attributes: Any,
 ) -> Callable[[F], F]:
-    """``--cache-from SPEC``, defaulting to ``$S3CACHE_CACHE_FROM``."""
+    """``--cache-from SPEC``, defaulting to ``$S3CACHE_CACHE_FROM`` likewise."""
+    return _spec_option(
+        "from",
+        names,
+        help,
+        allowed_types,
+        environment and CACHE_FROM_VARIABLE,
+        attributes,
+    )
+
+
+def _spec_option(
+    direction: Direction,
+    names: tuple[str, ...],
+    help: str,
+    allowed_types: Collection[str],
+    variable: str | bool,
+    attributes: dict[str, Any],
+) -> Callable[[F], F]:
     return click.option(
-        "--cache-from",
-        type=CacheSpec("from", allowed_types=allowed_types),
-        envvar=CACHE_FROM_VARIABLE,
-        show_envvar=True,
-        required=required,
+        f"--cache-{direction}",
+        *names,
+        type=CacheSpec(direction, allowed_types=allowed_types),
+        envvar=variable or None,
+        show_envvar=bool(variable),
         metavar="SPEC",
         help=help,
+        **attributes,
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import click
 from click.testing import CliRunner
 
+from s3cache_cli.cli.options import cache_from_option, cache_to_option
 from tests.ux.commands import probe
 
 TO = "type=s3,bucket=ci-cache,region=eu-west-1,prefix=team/"
@@ -118,3 +120,28 @@ def test_aws_variables_fill_what_the_flag_string_leaves_out(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["destination"] == f"s3://{bucket.name}/"
     assert "credentials: the shared credentials file" in result.stderr
+
+
+def test_a_local_or_destructive_use_does_not_read_the_variable() -> None:
+    @click.command()
+    @cache_to_option(help="The directory.", allowed_types=("local",), environment=False)
+    def write(cache_to: object) -> None:
+        click.echo(f"cache_to={cache_to}")
+
+    result = CliRunner().invoke(write, [], env={"S3CACHE_CACHE_TO": TO})
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "cache_to=None\n"
+    assert "S3CACHE_CACHE_TO" not in CliRunner().invoke(write, ["--help"]).stdout
+
+
+def test_a_repeatable_flag_takes_the_variable_too() -> None:
+    @click.command()
+    @cache_from_option("sources", help="Caches.", multiple=True, required=True)
+    def read(sources: tuple[object, ...]) -> None:
+        click.echo(" ".join(spec.bucket for spec in sources))  # type: ignore[attr-defined]
+
+    result = CliRunner().invoke(read, [], env={"S3CACHE_CACHE_FROM": TO})
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "ci-cache\n"
