@@ -174,3 +174,40 @@ def _run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any
     except KeyboardInterrupt:
         app.error("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
+
+
+class RootGroup(click.Group):
+    """The root group: a usage error in a command also reaches GitHub Actions.
+
+    Click reports usage errors (a bad flag string, a missing option) before
+    a command's ``App`` exists, so this is where the runner hears of them.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Click 8.2 renamed protected_args; read the words before it clears them.
+        protected = getattr(ctx, "_protected_args", None)
+        if protected is None:
+            protected = ctx.protected_args
+        json_output = "--json" in [*protected, *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            _annotate_usage_error(error, json_output=json_output)
+            raise
+
+
+def _annotate_usage_error(error: click.UsageError, *, json_output: bool) -> None:
+    from s3cache_cli.ui.github import Outcome, Workflow
+    from s3cache_cli.ui.summary import summary_markdown
+
+    stream = sys.stderr if json_output else sys.stdout
+    workflow = Workflow.detect(os.environ, stream=stream)
+    if workflow is None:
+        return
+
+    command = error.ctx.info_name if error.ctx and error.ctx.parent else ""
+    title = f"s3cache {command}".strip()
+    message = error.format_message()
+    workflow.error(message, title=title)
+    outcome = Outcome(command, error.exit_code, seconds=0.0, error=message)
+    workflow.append_summary(summary_markdown(outcome))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
+from s3cache_cli.cli.options import RootGroup
 from s3cache_cli.ui.github import (
     SUMMARY_LIMIT,
     escape_data,
@@ -207,3 +209,35 @@ def test_nothing_is_added_to_a_summary_near_githubs_limit(
 
     assert result.exit_code == 0
     assert summary_of(actions) == full
+
+
+@click.group(cls=RootGroup)
+def s3cache() -> None:
+    """The root group's class, with the probe in it."""
+
+
+s3cache.add_command(probe)
+
+
+def test_a_usage_error_is_an_error_command_too(actions: dict[str, str]) -> None:
+    args = ["probe", "--cache-to", "type=s3,bucket=b,regio=x"]
+    result = CliRunner().invoke(s3cache, args, env=actions, prog_name="s3cache")
+
+    assert result.exit_code == 2
+    command = result.stdout.splitlines()
+    assert len(command) == 1
+    assert command[0].startswith(
+        "::error title=s3cache probe::Invalid value for '--cache-to'"
+    )
+    assert "%0A  type=s3,bucket=b,regio=x%0A" in command[0]
+    assert "Error: Invalid value for '--cache-to'" in result.stderr
+    assert summary_of(actions).startswith("### ❌ s3cache probe: failed (exit 2)")
+
+
+def test_a_usage_error_with_json_keeps_stdout_empty(actions: dict[str, str]) -> None:
+    args = ["probe", "--json", "--cache-to", "type=s3,regio=x"]
+    result = CliRunner().invoke(s3cache, args, env=actions, prog_name="s3cache")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "::error title=s3cache probe::" in result.stderr
