@@ -97,8 +97,12 @@ class Workflow:
         if used > STEP_SUMMARY_LIMIT:
             log.debug("step summary already holds %d bytes; not adding", used)
             return
-        with self.summary_path.open("a", encoding="utf-8") as summary:
-            summary.write(markdown)
+        try:
+            with self.summary_path.open("a", encoding="utf-8") as summary:
+                summary.write(markdown)
+        except OSError as error:
+            # The cache step's own work is done; a summary is not worth failing it.
+            log.debug("cannot write the step summary: %s", error)
 
     def _send(self, line: str) -> None:
         self.stream.write(line + "\n")

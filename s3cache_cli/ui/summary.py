@@ -7,12 +7,15 @@ read from the command's ``--json`` document. It is kept under
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from s3cache_cli.redact import redact
 from s3cache_cli.ui.github import SUMMARY_LIMIT, Outcome
 from s3cache_cli.ui.units import format_bytes, format_duration
+
+log = logging.getLogger(__name__)
 
 Facts = list[tuple[str, str]]
 _LIST_ITEMS = 10
@@ -65,7 +68,12 @@ def _warning_lines(warnings: tuple[str, ...]) -> list[str]:
 def facts_for(command: str, document: Mapping[str, Any]) -> Facts:
     """The rows of the summary table: a command's own, or every top-level key."""
     reader = _COMMAND_FACTS.get(command, generic_facts)
-    return reader(document)
+    try:
+        return reader(document)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        # A document of another shape still deserves a summary.
+        log.debug("no %s summary for this document; listing its keys", command)
+        return generic_facts(document)
 
 
 def generic_facts(document: Mapping[str, Any]) -> Facts:
@@ -129,4 +137,113 @@ def _capped(markdown: str, limit: int) -> str:
     return kept[: kept.rfind("\n") + 1] + _CUT_NOTE
 
 
-_COMMAND_FACTS: dict[str, Callable[[Mapping[str, Any]], Facts]] = {}
+def _rate(document: Mapping[str, Any], moved: int) -> str:
+    seconds = float(document.get("seconds") or 0)
+    text = f"{format_bytes(moved)} in {format_duration(seconds)}"
+    speed = document.get("bytes_per_second")
+    return f"{text} ({format_bytes(speed)}/s)" if moved and speed else text
+
+
+def _dry(document: Mapping[str, Any], facts: Facts) -> Facts:
+    if not document.get("dry_run"):
+        return facts
+    return [("dry run", "yes: nothing was written"), *facts]
+
+
+def export_facts(document: Mapping[str, Any]) -> Facts:
+    blobs, sizes = document.get("blobs", {}), document.get("bytes", {})
+    facts = [
+        ("from", describe("source", document.get("source"))),
+        ("to", describe("destination", document.get("destination"))),
+        (
+            "blobs",
+            f"{blobs.get('upload', 0)} sent ({format_bytes(sizes.get('upload', 0))}), "
+            f"{blobs.get('touch', 0)} touched, {blobs.get('present', 0)} already there",
+        ),
+        ("sent", _rate(document, int(document.get("bytes_sent") or 0))),
+        ("manifests", describe("manifests", document.get("manifests", []))),
+    ]
+    return _dry(document, facts)
+
+
+def import_facts(document: Mapping[str, Any]) -> Facts:
+    cache, target = document.get("cache", {}), document.get("destination", {})
+    blobs, sizes = document.get("blobs", {}), document.get("bytes", {})
+    facts = [
+        ("cache", f"`{cache.get('name')}` from `{cache.get('url')}`"),
+        ("into", f"`{target.get('path')}` (tag `{target.get('tag')}`)"),
+        (
+            "blobs",
+            f"{blobs.get('downloaded', 0)} downloaded, "
+            f"{blobs.get('present', 0)} already there, {blobs.get('total', 0)} in all",
+        ),
+        ("received", _rate(document, int(sizes.get("downloaded") or 0))),
+    ]
+    if cache.get("not_found"):
+        facts.append(("not found first", describe("names", cache["not_found"])))
+    return _dry(document, facts)
+
+
+def inspect_facts(document: Mapping[str, Any]) -> Facts:
+    caches = document.get("caches", [])
+    listed = [
+        f"`{cache.get('name')}` ({format_bytes(cache.get('bytes', 0))}, "
+        f"{cache.get('blob_count', 0)} blobs)"
+        for cache in caches[:_LIST_ITEMS]
+    ]
+    if len(caches) > _LIST_ITEMS:
+        listed.append(f"and {len(caches) - _LIST_ITEMS} more")
+    facts = [
+        ("store", describe("location", document.get("store", {}).get("location"))),
+        ("caches", ", ".join(listed) or "none"),
+    ]
+    for key in ("invalid", "missing"):
+        entries = document.get(key) or []
+        if entries:
+            names = [
+                entry.get("name", "?") if isinstance(entry, Mapping) else entry
+                for entry in entries
+            ]
+            facts.append((key, describe(key, names)))
+    storage = document.get("storage")
+    if storage:
+        facts.append(
+            (
+                "blobs",
+                describe(
+                    "storage",
+                    {
+                        "stored": storage.get("blobs", 0),
+                        "bytes": storage.get("bytes", 0),
+                        "unreferenced": storage.get("unreferenced_blobs", 0),
+                    },
+                ),
+            )
+        )
+    return facts
+
+
+def prune_facts(document: Mapping[str, Any]) -> Facts:
+    deleted = [cache.get("name", "?") for cache in document.get("caches_deleted", [])]
+    facts = [
+        ("store", describe("store", document.get("store"))),
+        ("caches deleted", describe("caches", deleted)),
+        ("caches kept", str(len(document.get("caches_kept", [])))),
+        (
+            "blobs deleted",
+            f"{document.get('blobs_deleted', 0)} "
+            f"({format_bytes(document.get('bytes_freed', 0))} freed)",
+        ),
+        ("grace", describe("grace", document.get("grace"))),
+    ]
+    if document.get("uploads_aborted"):
+        facts.append(("uploads aborted", str(document["uploads_aborted"])))
+    return _dry(document, facts)
+
+
+_COMMAND_FACTS: dict[str, Callable[[Mapping[str, Any]], Facts]] = {
+    "export": export_facts,
+    "import": import_facts,
+    "inspect": inspect_facts,
+    "prune": prune_facts,
+}
