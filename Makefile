@@ -26,5 +26,9 @@ test: $(BIN)/s3cache
 completions: $(BIN)/s3cache
 	$(BIN)/python -m devtools.completions
 
+## bench: measure s3cache against s5cmd and the AWS CLI, write BENCHMARKS.md (BENCH_ARGS=--quick)
+bench:
+	./bench/run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache
