@@ -145,3 +145,11 @@ def test_a_repeatable_flag_takes_the_variable_too() -> None:
 
     assert result.exit_code == 0, result.output
     assert result.stdout == "ci-cache\n"
+
+
+def test_debug_does_not_leak_into_the_next_command(bucket) -> None:
+    CliRunner().invoke(probe, ["--debug", "--connect", "--cache-to", bucket.spec()])
+    result = CliRunner().invoke(probe, ["-q", "--connect", "--cache-to", bucket.spec()])
+
+    assert result.exit_code == 0
+    assert result.stderr == ""
