@@ -127,6 +127,9 @@ class App:
         if self.github is None:
             return
         for value in values:
+            if isinstance(value, tuple | list):  # a repeated flag
+                self.mask_secrets(value)
+                continue
             secrets = (getattr(value, name, None) for name in _SECRET_FIELDS)
             self.github.mask(secret for secret in secrets if isinstance(secret, str))
 

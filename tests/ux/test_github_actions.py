@@ -9,7 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from s3cache_cli.cli.options import RootGroup
+from s3cache_cli.cli.app import App
+from s3cache_cli.cli.options import RootGroup, cache_from_option, common_options
 from s3cache_cli.ui.github import (
     SUMMARY_LIMIT,
     escape_data,
@@ -241,3 +242,18 @@ def test_a_usage_error_with_json_keeps_stdout_empty(actions: dict[str, str]) -> 
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "::error title=s3cache probe::" in result.stderr
+
+
+def test_secrets_in_a_repeated_flag_are_masked(actions: dict[str, str]) -> None:
+    @click.command()
+    @cache_from_option("sources", help="Caches.", multiple=True)
+    @common_options
+    def read(app: App, sources: tuple[object, ...]) -> None:
+        app.info("reading")
+
+    spec = f"{S3_SPEC},access_key_id=AKID,secret_access_key={SECRET}"
+    args = ["--cache-from", S3_SPEC, "--cache-from", spec]
+    result = CliRunner().invoke(read, args, env=actions)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [f"::add-mask::{SECRET}"]
