@@ -18,7 +18,7 @@ from s3cache_cli.spec import HANDLED_TYPES, Direction
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Set once in a Makefile or a workflow's env: instead of repeating the flags.
+# Set once in a Makefile or a workflow instead of repeating the flags.
 CACHE_TO_VARIABLE = "S3CACHE_CACHE_TO"
 CACHE_FROM_VARIABLE = "S3CACHE_CACHE_FROM"
 
@@ -71,9 +71,8 @@ def cache_to_option(
 ) -> Callable[[F], F]:
     """``--cache-to SPEC``; where it names the S3 cache, ``$S3CACHE_CACHE_TO``
     is its default (``environment=False`` for a local or destructive use)."""
-    return _spec_option(
-        "to", names, help, allowed_types, environment and CACHE_TO_VARIABLE, attributes
-    )
+    variable = CACHE_TO_VARIABLE if environment else None
+    return _spec_option("to", names, help, allowed_types, variable, attributes)
 
 
 def cache_from_option(
@@ -99,15 +98,15 @@ def _spec_option(
     names: tuple[str, ...],
     help: str,
     allowed_types: Collection[str],
-    variable: str | bool,
+    variable: str | None,
     attributes: dict[str, Any],
 ) -> Callable[[F], F]:
     return click.option(
         f"--cache-{direction}",
         *names,
         type=CacheSpec(direction, allowed_types=allowed_types),
-        envvar=variable or None,
-        show_envvar=bool(variable),
+        envvar=variable,
+        show_envvar=variable is not None,
         metavar="SPEC",
         help=help,
         **attributes,
