@@ -83,14 +83,8 @@ def cache_from_option(
     **attributes: Any,
 ) -> Callable[[F], F]:
     """``--cache-from SPEC``, defaulting to ``$S3CACHE_CACHE_FROM`` likewise."""
-    return _spec_option(
-        "from",
-        names,
-        help,
-        allowed_types,
-        environment and CACHE_FROM_VARIABLE,
-        attributes,
-    )
+    variable = CACHE_FROM_VARIABLE if environment else None
+    return _spec_option("from", names, help, allowed_types, variable, attributes)
 
 
 def _spec_option(
