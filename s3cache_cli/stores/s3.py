@@ -210,10 +210,13 @@ class S3Store:
             if error_code(error) in _MISSING_CODES:
                 return False
             raise
-        with response["Body"] as body:
+        body = response["Body"]
+        try:
             for chunk in body.iter_chunks(CHUNK_SIZE):
                 verifier.update(chunk)
                 progress.advance(len(chunk))
+        finally:
+            body.close()
         return True
 
     def _delete_if_match(self, key: str, etag: str) -> bool:
