@@ -214,3 +214,74 @@ def test_a_broken_tag_is_invalid_not_a_traceback(local_fixture, run_cli) -> None
     invalid = {c["name"]: c["reason"] for c in result.json["invalid"]}
     assert sorted(invalid) == ["latest", "oci"]
     assert invalid["oci"] == f"blob sha256:{config.name} is missing"
+
+
+def test_json_for_a_named_tag_has_its_own_blobs_and_no_storage(
+    local_fixture, run_cli
+) -> None:
+    result = inspect(run_cli, local_fixture("run-max"), "--json", tag="latest")
+
+    document = result.json
+    assert "storage" not in document and "check" not in document
+    [cache] = document["caches"]
+    assert [blob["media_type"] for blob in cache["own_blobs"]] == [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.buildkit.cacheconfig.v0",
+    ]
+    assert cache["bytes"] == 1_619_102
+    assert document["store"]["spec"]["type"] == "local"
+
+
+def test_deep_alone_means_check(local_fixture, run_cli) -> None:
+    result = inspect(run_cli, local_fixture("run-max"), "--deep", "--json")
+
+    assert result.json["check"]["deep"] is True
+    assert result.json["check"]["blobs"] == 8
+
+
+def test_quiet_prints_the_result_and_nothing_else(local_fixture, run_cli) -> None:
+    result = inspect(run_cli, local_fixture("run-max"), "-q", "--check")
+
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert result.stdout.startswith("Caches in ")
+
+
+def test_no_sign_request_is_ignored_for_a_directory(local_fixture, run_cli) -> None:
+    result = inspect(run_cli, local_fixture("run-max"), "--no-sign-request")
+
+    assert result.exit_code == 0
+    assert "warning: --no-sign-request applies to S3 only; ignored" in result.stderr
+
+
+def test_a_directory_without_caches(tmp_path, run_cli) -> None:
+    (tmp_path / "index.json").write_text('{"schemaVersion":2,"manifests":[]}')
+
+    result = inspect(run_cli, tmp_path)
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"No caches in {tmp_path}\n")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        pytest.param("type=registry,ref=user/app:cache", "s3", id="registry"),
+        pytest.param("type=local", "src=DIR", id="no-src"),
+        pytest.param("type=s3,bucket=b,region=r,endpoint=x", "endpoint_url", id="typo"),
+    ],
+)
+def test_a_bad_flag_string_exits_2(run_cli, spec, message) -> None:
+    result = run_cli("inspect", "--cache-from", spec)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_inspect_is_listed_and_its_help_has_an_example(run_cli) -> None:
+    listing = run_cli("--help")
+    help_text = run_cli("inspect", "--help")
+
+    assert "  inspect " in listing.stdout
+    assert "s3cache inspect --check --cache-from 'type=local,src=" in help_text.stdout
+    assert "--no-sign-request" in help_text.stdout
