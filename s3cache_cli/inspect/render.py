@@ -6,7 +6,8 @@ in detail, layer by layer. Then the invalid caches and the check, if any.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from s3cache_cli.inspect.report import layer_sharers, sharing
@@ -21,17 +22,40 @@ if TYPE_CHECKING:
     from s3cache_cli.inspect.result import InspectResult
 
 
+Section = Callable[["App"], None]
+
+
 def render(result: InspectResult, app: App) -> None:
+    """Every section that has something to say, one blank line between them."""
+    for number, section in enumerate(_sections(result)):
+        if number:
+            app.print()
+        section(app)
+
+
+def _sections(result: InspectResult) -> list[Section]:
+    sections: list[Section] = []
     if result.named:
-        for cache in result.shown.caches:
-            _cache_detail(result, cache, app)
-    else:
-        _overview(result, app)
-    _invalid(result, app)
+        sections += [_detail_section(result, cache) for cache in result.shown.caches]
+    elif result.shown.caches or not result.shown.invalid:
+        sections.append(lambda app: _overview(result, app))
+    if result.shown.invalid:
+        sections.append(lambda app: _invalid(result, app))
     if result.storage is not None:
-        _storage(result, result.storage, app)
+        storage = result.storage
+        sections.append(lambda app: _storage(result, storage, app))
     if result.check is not None:
-        _check(result.check, app)
+        check = result.check
+        sections.append(lambda app: _check(check, app))
+    return sections
+
+
+def _detail_section(result: InspectResult, cache: CacheReport) -> Section:
+    return lambda app: _cache_detail(result, cache, app)
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def exact_bytes(count: int) -> str:
@@ -40,8 +64,7 @@ def exact_bytes(count: int) -> str:
 
 
 def when(moment: datetime, now: datetime) -> str:
-    stamp = moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-    return f"{stamp} ({format_duration(age_seconds(moment, now))} ago)"
+    return f"{utc(moment)} ({format_duration(age_seconds(moment, now))} ago)"
 
 
 def _overview(result: InspectResult, app: App) -> None:
@@ -56,7 +79,7 @@ def _overview(result: InspectResult, app: App) -> None:
 
     if caches:
         show_table(app, table)
-    elif not result.shown.invalid:
+    else:
         app.print(f"No caches in {result.location}")
 
 
@@ -67,7 +90,7 @@ def _overview_row(result: InspectResult, cache: CacheReport, local: bool) -> lis
     return [
         cache.name,
         *form,
-        entry.modified.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+        utc(entry.modified),
         age,
         str(len(cache.layers)),
         str(cache.records),
@@ -99,7 +122,6 @@ def _cache_detail(result: InspectResult, cache: CacheReport, app: App) -> None:
     if cache.own:
         app.print()
         show_table(app, _own_table(cache))
-    app.print()
 
 
 def _shares(cache: CacheReport, others: tuple[CacheReport, ...]) -> str:
@@ -141,7 +163,6 @@ def _invalid(result: InspectResult, app: App) -> None:
     table = Table("Invalid caches", [Column("NAME"), Column("REASON")])
     for cache in result.shown.invalid:
         table.add(cache.name, cache.reason)
-    app.print()
     show_table(app, table)
 
 
@@ -158,7 +179,6 @@ def _storage(result: InspectResult, storage: StorageReport, app: App) -> None:
     if storage.foreign:
         fields.append(("not a digest (left alone)", ", ".join(storage.foreign)))
     fields.append(("incomplete uploads", _pending(result, storage)))
-    app.print()
     show_fields(app, f"Storage in {result.location}", fields)
 
 
@@ -180,7 +200,6 @@ def _digests(digests: tuple[object, ...]) -> str:
 
 def _check(check: CheckReport, app: App) -> None:
     how = "read and hashed" if check.deep else "checked with HEAD"
-    app.print()
     app.print(f"Check: {check.blobs} blobs, {exact_bytes(check.bytes)}, {how}")
     if check.ok:
         app.print("  every blob is present" + (" and whole" if check.deep else ""))

@@ -285,3 +285,17 @@ def test_inspect_is_listed_and_its_help_has_an_example(run_cli) -> None:
     assert "  inspect " in listing.stdout
     assert "s3cache inspect --check --cache-from 'type=local,src=" in help_text.stdout
     assert "--no-sign-request" in help_text.stdout
+
+
+def test_sections_are_separated_by_one_blank_line(local_fixture, run_cli) -> None:
+    root = local_fixture("copy-dockermt-2tags")
+
+    named = inspect(run_cli, root, "--check", tag="oci").stdout
+    overview = inspect(run_cli, root, "--check").stdout
+
+    for text in (named, overview):
+        assert "\n\n\n" not in text and not text.startswith("\n")
+    assert overview.split("\n\n")[1].startswith("Storage in ")
+    assert "\n\nManifest and config of oci\n" in named
+    assert "\n\nCheck: 7 blobs, 2,004,880 bytes" in overview
+    assert " UTC (" in named
