@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 DELETE_BATCH = 1000  # the most keys one DeleteObjects request may name
 CHUNK_SIZE = 1024 * 1024
+MANIFEST_LIMIT = objects.MANIFEST_SIZE_LIMIT
 _PRECONDITION_CODES = frozenset({"PreconditionFailed", "412"})
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 # Answers of stores that do not know conditional deletes; the HEAD made just
@@ -58,7 +59,13 @@ class S3Store:
     def read_cache(self, entry: CacheEntry) -> CacheConfig:
         from s3cache_cli.cacheconfig import CacheConfig
 
-        found = objects.get_small(self.conn, entry.location)
+        if entry.size > MANIFEST_LIMIT:
+            raise InvalidManifest(
+                f"{self._url(entry.location)}: {entry.size} bytes; a manifest over "
+                f"{MANIFEST_LIMIT} bytes is refused"
+            )
+
+        found = objects.get_small(self.conn, entry.location, limit=MANIFEST_LIMIT)
         if found is None:
             raise InvalidManifest(
                 f"{self._url(entry.location)} was deleted while s3cache read it"

@@ -94,6 +94,18 @@ def test_an_invalid_manifest_raises_invalid_manifest(
     assert reason in raised.value.message
 
 
+def test_an_oversized_manifest_is_invalid_without_being_read(
+    bucket, s3_store, monkeypatch
+) -> None:
+    monkeypatch.setattr(s3_module, "MANIFEST_LIMIT", 100)
+    bucket.put("manifests/huge", b"{" + b" " * 200 + b"}")
+    store = s3_store()
+    entry = next(iter(store.list_caches()))
+
+    with pytest.raises(InvalidManifest, match="202 bytes; a manifest over 100 bytes"):
+        store.read_cache(entry)
+
+
 def test_a_manifest_deleted_after_listing_is_invalid(bucket, s3_store) -> None:
     bucket.put("manifests/gone", b"{}")
     store = s3_store()
