@@ -1,0 +1,1 @@
+"""OCI and Docker image formats as BuildKit's cache exports use them."""
