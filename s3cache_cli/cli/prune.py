@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3cache_cli.cli.app import App
-from s3cache_cli.cli.options import common_options, ignoring_errors
+from s3cache_cli.cli.options import common_options
 from s3cache_cli.cli.params import CacheSpec, report_spec_notes
 from s3cache_cli.errors import CacheNotFound, ExitCode, UsageError
 
@@ -112,11 +112,8 @@ def prune(
         )
 
     report_spec_notes(app, spec, flag=flag)
-    ignoring_errors(
-        app,
-        spec.ignore_error,
-        lambda: _prune(app, spec, rules, grace_period, dry_run=dry_run, force=force),
-    )
+    app.ignore_error = spec.ignore_error
+    _prune(app, spec, rules, grace_period, dry_run=dry_run, force=force)
 
 
 def _prune(
