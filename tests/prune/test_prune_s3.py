@@ -317,3 +317,36 @@ def test_a_manifest_broken_during_the_prune_stops_the_sweep(ab_caches) -> None:
 
     assert ab_caches.blob_key("orphan-1") in ab_caches.stored()
     assert ab_caches.blob_key("x") in ab_caches.stored()
+
+
+def test_a_cache_deleted_while_prune_reads_it_is_no_error(ab_caches) -> None:
+    pruner = open_pruner(ab_caches, Rules(everything=True))
+    store = pruner.store
+    original = store.read_cache
+
+    def read_after_someone_deleted(entry):
+        if entry.name == "a":
+            ab_caches.bucket.delete("manifests/a")
+        return original(entry)
+
+    store.read_cache = read_after_someone_deleted  # another prune got there first
+    choice = pruner.choose()
+
+    assert [cache.name for cache in choice.delete] == ["b"]
+
+
+def test_keep_storage_says_when_the_filter_keeps_it_over(run_cli, ab_caches) -> None:
+    result = prune(
+        run_cli,
+        ab_caches,
+        "--keep-storage",
+        "64B",
+        "--filter",
+        "name=nothing-*",
+        "-f",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "the caches kept still name 192 B, more than --keep-storage" in (
+        result.stderr
+    )
