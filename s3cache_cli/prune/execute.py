@@ -152,9 +152,15 @@ class Pruner:
         uploads = list(stale_uploads(self.store.pending_uploads(), cutoff=self.cutoff))
         for upload in uploads:
             self.events.upload_aborted(upload)
-        doomed = tuple(cache.entry for cache in choice.delete)
-        kept = tuple(cache.name for cache in choice.keep)
-        return self._report(choice, doomed, (), kept, sweep, uploads, True)
+        return _report(
+            choice,
+            deleted=tuple(cache.entry for cache in choice.delete),
+            changed=(),
+            kept=choice.keep,
+            sweep=sweep,
+            uploads=uploads,
+            dry_run=True,
+        )
 
     def run(self, choice: CacheChoice) -> PruneReport:
         """Delete the chosen caches, then sweep what no remaining cache names."""
@@ -165,8 +171,15 @@ class Pruner:
 
         sweep = self._sweep(referenced_keys(remaining))
         uploads = self._abort_stale_uploads()
-        kept = tuple(sorted(cache.name for cache in remaining))
-        return self._report(choice, deleted, changed, kept, sweep, uploads, False)
+        return _report(
+            choice,
+            deleted=deleted,
+            changed=changed,
+            kept=remaining,
+            sweep=sweep,
+            uploads=uploads,
+            dry_run=False,
+        )
 
     # Reading
 
@@ -274,28 +287,29 @@ class Pruner:
 
         return stale
 
-    def _report(
-        self,
-        choice: CacheChoice,
-        deleted: tuple[CacheEntry, ...],
-        changed: Sequence[CacheRefs],
-        kept: tuple[str, ...],
-        sweep: SweepSummary,
-        uploads: list[PendingUpload],
-        dry_run: bool,
-    ) -> PruneReport:
-        return PruneReport(
-            dry_run=dry_run,
-            caches_deleted=deleted,
-            caches_changed=tuple(cache.entry for cache in changed),
-            caches_kept=kept,
-            missing=choice.missing,
-            kept_bytes=choice.kept_bytes,
-            over_limit=choice.over_limit,
-            sweep=sweep,
-            uploads_aborted=len(uploads),
-            upload_bytes=sum(upload.size for upload in uploads),
-        )
+
+def _report(
+    choice: CacheChoice,
+    *,
+    deleted: tuple[CacheEntry, ...],
+    changed: Sequence[CacheRefs],
+    kept: Iterable[CacheRefs],
+    sweep: SweepSummary,
+    uploads: list[PendingUpload],
+    dry_run: bool,
+) -> PruneReport:
+    return PruneReport(
+        dry_run=dry_run,
+        caches_deleted=deleted,
+        caches_changed=tuple(cache.entry for cache in changed),
+        caches_kept=tuple(sorted(cache.name for cache in kept)),
+        missing=choice.missing,
+        kept_bytes=choice.kept_bytes,
+        over_limit=choice.over_limit,
+        sweep=sweep,
+        uploads_aborted=len(uploads),
+        upload_bytes=sum(upload.size for upload in uploads),
+    )
 
 
 class _ChunkedDeleter:
