@@ -65,7 +65,9 @@ class BlobBook:
     def _intern(self, digest: Digest, size: int) -> BlobKey:
         fresh = blob_key(digest)
         key = self._keys.setdefault(fresh, fresh)
-        self.sizes.setdefault(key, size)
+        # A manifest without a layer's size says 0; any other one knows better.
+        if size > self.sizes.get(key, -1):
+            self.sizes[key] = size
         return key
 
 

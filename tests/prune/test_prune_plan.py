@@ -356,3 +356,11 @@ def test_a_blob_a_deleted_cache_names_survives_while_another_names_it() -> None:
     choice = choose_caches([a, b], Rules(names=("a",)), now=NOW, sizes=book.sizes)
 
     assert referenced_keys(choice.keep) == {blob_key(digest("x"))}
+
+
+def test_a_size_one_manifest_leaves_out_is_taken_from_another(book: BlobBook) -> None:
+    read(book, "a", "x", x=0)
+    read(book, "b", "x", x=500)
+    read(book, "c", "x", x=0)
+
+    assert book.sizes == {blob_key(digest("x")): 500}
