@@ -160,6 +160,7 @@ def _multipart_copy(
         etags = run_parallel(
             parts, copy_part, parallelism=COPY_PARALLELISM, cancel=cancel
         )
+        cancel.raise_if_cancelled()
         complete_multipart(conn, key, upload_id, etags)
     log.debug("copied %s to %s in %d parts", source["Key"], key, len(parts))
 

@@ -147,6 +147,7 @@ def upload_multipart(
         etags = run_parallel(
             parts, send, parallelism=parallelism or PART_PARALLELISM, cancel=cancel
         )
+        cancel.raise_if_cancelled()
         complete_multipart(conn, key, upload_id, etags)
 
 
@@ -267,6 +268,7 @@ def upload_verified_stream(
             )
             etags.append(upload_part(conn, key, upload_id, part, body, of=len(parts)))
         verifier.check(what)
+        cancel.raise_if_cancelled()
         complete_multipart(conn, key, upload_id, etags)
 
 
