@@ -25,6 +25,9 @@ JSON_SCHEMA_VERSION = 1
 class App:
     verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose (-v), 2 debug
     json_output: bool = False
+    # Set by a command whose flag string says ignore-error=true: failures
+    # (exit 1, 3, 4) then become a warning and exit 0; usage errors never do.
+    ignore_error: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _err_console: Console | None = field(default=None, init=False, repr=False)

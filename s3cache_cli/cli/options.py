@@ -15,6 +15,8 @@ from s3cache_cli.redact import redact, register_environment_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+IGNORABLE = frozenset({ExitCode.FAILED, ExitCode.NOT_FOUND, ExitCode.CREDENTIALS})
+
 
 def common_options(command: F) -> F:
     """-v/-q/--debug/--json, and an ``App`` passed to the command as ``app``."""
@@ -59,7 +61,11 @@ def run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
     except S3CacheError as error:
         if debug:
             raise
-        app.error(redact(error.message), redact(error.hint) if error.hint else None)
+        message = redact(error.message)
+        if app.ignore_error and error.exit_code in IGNORABLE:
+            app.warn(f"{message} (ignored: ignore-error=true)")
+            sys.exit(ExitCode.OK)
+        app.error(message, redact(error.hint) if error.hint else None)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         app.error("interrupted")

@@ -1,0 +1,73 @@
+"""Click adapters for flag strings: a bad ``--cache-to`` is a usage error (exit 2).
+
+The spec parser already echoes the input with carets under the fault; click
+prints a parameter's error message as it is, so the carets stay aligned under
+the echo on the lines after ``Error: Invalid value for '--cache-to':``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from s3cache_cli.spec import (
+    HANDLED_TYPES,
+    Direction,
+    LocalSpec,
+    S3Spec,
+    SpecError,
+    parse_cache_spec,
+)
+
+if TYPE_CHECKING:
+    from s3cache_cli.cli.app import App
+
+
+class CacheSpec(click.ParamType):
+    """A ``--cache-from`` or ``--cache-to`` value, read into an S3 or local spec."""
+
+    name = "spec"
+
+    def __init__(
+        self, direction: Direction, allowed_types: Collection[str] = HANDLED_TYPES
+    ) -> None:
+        unknown = set(allowed_types) - set(HANDLED_TYPES)
+        if unknown or not allowed_types:
+            raise ValueError(f"allowed_types must be among {HANDLED_TYPES}")
+        self.direction = direction
+        self.allowed_types = tuple(allowed_types)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> S3Spec | LocalSpec:
+        if isinstance(value, S3Spec | LocalSpec):
+            return value
+        try:
+            return parse_cache_spec(
+                value, direction=self.direction, allowed_types=self.allowed_types
+            )
+        except SpecError as error:
+            self.fail(error.message, param, ctx)
+
+
+def spec_from_argument(value: str, direction: Direction) -> LocalSpec:
+    """A bare ``DIR`` argument as ``type=local,src=DIR`` (or ``dest=DIR``)."""
+    if not value:
+        key = "src" if direction == "from" else "dest"
+        raise SpecError(
+            f"an empty directory; give a path such as ./cache ({key}=DIR)",
+            attribute=key,
+        )
+    return LocalSpec(path=Path(value), direction=direction)
+
+
+def report_spec_notes(app: App, spec: S3Spec | LocalSpec, *, flag: str) -> None:
+    """Warn once about what a flag string holds that s3cache will not use."""
+    if spec.ignored:
+        keys = ", ".join(spec.ignored)
+        app.warn(f"{flag}: {keys} ignored: they do not apply to type={spec.type}")
+    for warning in spec.warnings:
+        app.warn(f"{flag}: {warning}")

@@ -1,0 +1,76 @@
+"""The flag string being read, and the errors that point into it.
+
+Every ``SpecError`` is made here, so every one of them echoes the input with
+secret values masked: a fault anywhere in a string that carries a secret key
+must not print that key.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from s3cache_cli.redact import MASK
+from s3cache_cli.spec.display import caret_lines, mask_spans, move_span
+from s3cache_cli.spec.errors import SpecError
+from s3cache_cli.spec.tokens import Span, split_fields_leniently
+
+SECRET_KEYS = ("secret_access_key", "session_token")
+# A misspelled secret key still holds a secret.
+_SECRET_WORDS = ("secret", "token", "password")
+_SHORTEST_MASKED_IN_PROSE = 4
+_PROSE_WIDTH = 78
+
+
+def is_secret_key(key: str) -> bool:
+    key = key.strip().lower()
+    return key in SECRET_KEYS or any(word in key for word in _SECRET_WORDS)
+
+
+class Source:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        fields = split_fields_leniently(text)
+        secret_fields = [f for f in fields if f.has_equals and is_secret_key(f.key)]
+        self.secret_spans = [f.value_span for f in secret_fields if f.value]
+        self.secret_values = [f.value for f in secret_fields if f.value]
+        self.masked_text, _ = mask_spans(text, self.secret_spans)
+
+    @property
+    def end(self) -> Span:
+        """Where a missing attribute would go."""
+        return (len(self.text), len(self.text))
+
+    def error(
+        self,
+        summary: str,
+        *,
+        span: Span,
+        attribute: str | None = None,
+        accepted: str | None = None,
+    ) -> SpecError:
+        shown_span = move_span(span, self.secret_spans)
+        lines = [self._hide(summary)]
+        if self.text:
+            echo, carets = caret_lines(self.masked_text, shown_span)
+            lines += [f"  {echo}", f"  {carets}"]
+        if accepted:
+            lines += _wrapped(self._hide(accepted))
+
+        message = "\n".join(lines)
+        return SpecError(
+            message, attribute=attribute, text=self.masked_text, span=shown_span
+        )
+
+    def _hide(self, prose: str) -> str:
+        for secret in sorted(self.secret_values, key=len, reverse=True):
+            if len(secret) >= _SHORTEST_MASKED_IN_PROSE:
+                prose = prose.replace(secret, MASK)
+        return prose
+
+
+def _wrapped(prose: str) -> list[str]:
+    # Click prints a usage error as it is; a long list of keys reads better
+    # wrapped than cut by the terminal. Flag-string examples stay whole.
+    return textwrap.wrap(
+        prose, _PROSE_WIDTH, break_long_words=False, break_on_hyphens=False
+    )
