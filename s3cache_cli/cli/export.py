@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3cache_cli.cli.app import App
-from s3cache_cli.cli.options import common_options, ignoring_errors
+from s3cache_cli.cli.options import common_options
 from s3cache_cli.cli.params import CacheSpec, report_spec_notes, spec_from_argument
 from s3cache_cli.errors import UsageError
 
@@ -71,8 +71,8 @@ def export(
     report_spec_notes(app, cache_to, flag="--cache-to")
     report_spec_notes(app, source_spec, flag="--cache-from")
 
-    ignore = cache_to.ignore_error or source_spec.ignore_error
-    ignoring_errors(app, ignore, lambda: _export(app, source_spec, cache_to, dry_run))
+    app.ignore_error = cache_to.ignore_error or source_spec.ignore_error
+    _export(app, source_spec, cache_to, dry_run)
 
 
 def _export(
@@ -161,11 +161,12 @@ def _transfer(
     from s3cache_cli.export import run
     from s3cache_cli.ui.progress import make_listener
 
+    verb = "uploading" if source.transfer_kind(dest) == "upload" else "copying"
     return run.transfer(
         plan,
         source,
         dest,
-        listener=make_listener(app, "uploading"),
+        listener=make_listener(app, verb),
         parallelism=dest.spec.upload_parallelism,
     )
 
@@ -198,11 +199,12 @@ def _report(
     app.result(document, lambda app: _render(app, document))
 
 
-# How the blobs line names what was sent, by transfer kind: done, planned.
+# How the summary names what was sent, by transfer kind: when done, when
+# planned, and the bytes.
 _SENT_WORDS = {
-    "upload": ("uploaded", "to upload"),
-    "server-side copy": ("copied server-side", "to copy server-side"),
-    "stream copy": ("copied", "to copy"),
+    "upload": ("uploaded", "to upload", "sent"),
+    "server-side copy": ("copied server-side", "to copy server-side", "copied"),
+    "stream copy": ("copied", "to copy", "sent"),
 }
 
 
@@ -211,7 +213,7 @@ def _render(app: App, document: dict[str, Any]) -> None:
 
     dry_run = document["dry_run"]
     blobs, sizes = document["blobs"], document["bytes"]
-    sent_done, sent_planned = _SENT_WORDS[document["transfer"]]
+    sent_done, sent_planned, bytes_verb = _SENT_WORDS[document["transfer"]]
     sent = sent_planned if dry_run else sent_done
     touched = "to touch" if dry_run else "touched"
     app.print(
@@ -225,7 +227,7 @@ def _render(app: App, document: dict[str, Any]) -> None:
     if not dry_run:
         rate = format_bytes(document["bytes_per_second"])
         app.print(
-            f"  sent {format_bytes(document['bytes_sent'])} at {rate}/s, "
+            f"  {bytes_verb} {format_bytes(document['bytes_sent'])} at {rate}/s, "
             f"done in {format_duration(document['seconds'])}"
         )
     label = "manifests to write" if dry_run else "manifests written"

@@ -70,18 +70,3 @@ def run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
     except KeyboardInterrupt:
         app.error("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
-
-
-def ignoring_errors(app: App, ignore_error: bool, body: Callable[[], Any]) -> Any:
-    """Run ``body``; with ``ignore-error=true`` a failure that would exit 1, 3
-    or 4 becomes a warning and exit 0. A usage error (2) is never ignored."""
-    if not ignore_error:
-        return body()
-
-    try:
-        return body()
-    except S3CacheError as error:
-        if error.exit_code == ExitCode.USAGE:
-            raise
-        app.warn(f"{redact(error.message)} (ignored: ignore-error=true)")
-        return None
