@@ -110,3 +110,12 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> int:
 def pending_uploads(bucket) -> list[dict]:
     response = bucket.client.list_multipart_uploads(Bucket=bucket.name)
     return response.get("Uploads", [])
+
+
+@pytest.fixture
+def fault_proxy(s3_server):
+    """A fault-injecting proxy in front of the test server, no rules yet."""
+    from tests.faults.proxy import FaultProxy
+
+    with FaultProxy(upstream=s3_server.endpoint_url, seed=7) as proxy:
+        yield proxy
