@@ -82,7 +82,7 @@ def _export(
     from s3cache_cli.export.plan import blob_sizes
 
     started = time.monotonic()
-    source = _open_source(source_spec, dest_spec)
+    source = _open_source(app, source_spec, dest_spec)
     config = _shaped(app, source.config, dest_spec)
     dest = _connect(app, dest_spec)
 
@@ -119,13 +119,18 @@ def _source_spec(
     return spec_from_argument(directory, "from")
 
 
-def _open_source(source_spec: LocalSpec | S3Spec, dest_spec: S3Spec) -> CacheSource:
+def _open_source(
+    app: App, source_spec: LocalSpec | S3Spec, dest_spec: S3Spec
+) -> CacheSource:
     from s3cache_cli.export.sources import LocalSource, S3Source
 
     if source_spec.type == "local":
         return LocalSource.open(source_spec)  # type: ignore[arg-type]
+
     pool = _pool_size(dest_spec)
-    return S3Source.open(source_spec, max_pool_connections=pool)  # type: ignore[arg-type]
+    source = S3Source.open(source_spec, max_pool_connections=pool)  # type: ignore[arg-type]
+    app.detail(f"credentials for {source.description}: {source.conn.credential_source}")
+    return source
 
 
 def _shaped(app: App, config: CacheConfig, dest_spec: S3Spec) -> CacheConfig:

@@ -131,7 +131,6 @@ def upload_multipart(
     *,
     listener: TransferListener,
     cancel: CancelToken,
-    parallelism: int | None = None,
 ) -> None:
     """A multipart upload with parts in parallel; aborted unless it completes."""
     parts = split_parts(size, part_size_for(size))
@@ -144,9 +143,7 @@ def upload_multipart(
         return upload_part(conn, key, upload_id, part, reader, of=len(parts))
 
     with aborted_on_failure(conn, key, upload_id):
-        etags = run_parallel(
-            parts, send, parallelism=parallelism or PART_PARALLELISM, cancel=cancel
-        )
+        etags = run_parallel(parts, send, parallelism=PART_PARALLELISM, cancel=cancel)
         cancel.raise_if_cancelled()
         complete_multipart(conn, key, upload_id, etags)
 
@@ -250,13 +247,28 @@ def upload_verified_stream(
     A small blob is read whole into memory and checked before its PUT. A big
     one goes part by part and is completed only after the digest checks out.
     """
-    if size < MULTIPART_THRESHOLD:
-        data = _read_part(read, size, verifier, cancel)
-        verifier.check(what)
-        reader = _bytes_reader(data)
-        put_object(conn, key, reader, size, listener=listener, cancel=cancel)
+    if size >= MULTIPART_THRESHOLD:
+        _upload_verified_parts(conn, key, read, size, verifier, what, listener, cancel)
         return
 
+    data = _read_part(read, size, verifier, cancel)
+    verifier.check(what)
+    put_object(conn, key, _bytes_reader(data), size, listener=listener, cancel=cancel)
+
+
+def _upload_verified_parts(
+    conn: S3Connection,
+    key: str,
+    read: Callable[[int], bytes],
+    size: int,
+    verifier: DigestVerifier,
+    what: str,
+    listener: TransferListener,
+    cancel: CancelToken,
+) -> None:
+    # TODO: parts go one at a time, each held in memory, because the digest
+    # needs the bytes in order. Ranged reads in parallel, hashed in order as
+    # they arrive, would speed up big copies between endpoints.
     parts = split_parts(size, part_size_for(size))
     upload_id = create_multipart(conn, key)
     with aborted_on_failure(conn, key, upload_id):
@@ -267,6 +279,7 @@ def upload_verified_stream(
                 _bytes_reader(data), 0, part.length, listener=listener, cancel=cancel
             )
             etags.append(upload_part(conn, key, upload_id, part, body, of=len(parts)))
+
         verifier.check(what)
         cancel.raise_if_cancelled()
         complete_multipart(conn, key, upload_id, etags)
