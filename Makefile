@@ -18,9 +18,13 @@ demo: $(BIN)/s3cache
 
 ## test: lint, then the whole test suite against a local S3 server
 test: $(BIN)/s3cache
-	$(BIN)/ruff check s3cache_cli tests devtools
-	$(BIN)/ruff format --check s3cache_cli tests devtools
+	$(BIN)/ruff check s3cache_cli tests devtools bench
+	$(BIN)/ruff format --check s3cache_cli tests devtools bench
 	$(BIN)/python -m pytest
+
+## bench: measure s3cache against s5cmd and the AWS CLI, write BENCHMARKS.md (BENCH_ARGS=--quick)
+bench:
+	./bench/run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
