@@ -114,7 +114,8 @@ def configure_logging(verbosity: int) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
-    if verbosity >= 2:
-        logging.getLogger("s3cache_cli").setLevel(logging.DEBUG)
-        logging.getLogger("botocore").setLevel(logging.DEBUG)
-        logging.getLogger("urllib3").setLevel(logging.DEBUG)
+    # Set every time: a second command in the same process (tests, scripts)
+    # must not inherit the first one's --debug.
+    level = logging.DEBUG if verbosity >= 2 else logging.NOTSET
+    for name in ("s3cache_cli", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(level)

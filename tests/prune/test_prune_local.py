@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from s3cache_cli.stores.local import LocalStore
 
 from s3cache_cli.digest import parse_digest
 from s3cache_cli.prune.execute import Pruner
 from s3cache_cli.prune.plan import Rules
+from s3cache_cli.stores.local import LocalStore
 
 LATEST_INDEX = "115086526a21411e8eb821ae1887945454fc1d6705da2377afa2cc1a7e436d4e"
 OCI_INDEX = "a51958bc27b54c8bbbcb2679810d82694e4429641e96a9a9f8be5c9724525380"

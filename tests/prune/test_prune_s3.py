@@ -249,10 +249,9 @@ def test_a_prefix_keeps_prune_inside_it(run_cli, seeded) -> None:
 
 
 def open_pruner(seeded, rules: Rules, grace: timedelta = timedelta(0)) -> Pruner:
-    from s3cache_cli.stores.s3 import S3Store
-
     from s3cache_cli.s3.client import connect
     from s3cache_cli.spec import parse_cache_spec
+    from s3cache_cli.stores.s3 import S3Store
 
     spec = parse_cache_spec(seeded.spec(), direction="to")
     store = S3Store(connect(spec))
