@@ -18,8 +18,8 @@ demo: $(BIN)/s3cache
 
 ## test: lint, then the whole test suite against a local S3 server
 test: $(BIN)/s3cache
-	$(BIN)/ruff check s3cache_cli tests devtools
-	$(BIN)/ruff format --check s3cache_cli tests devtools
+	$(BIN)/ruff check s3cache_cli tests devtools bench
+	$(BIN)/ruff format --check s3cache_cli tests devtools bench
 	$(BIN)/python -m pytest
 
 ## completions: regenerate the bash, zsh and fish scripts in completions/

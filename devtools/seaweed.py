@@ -92,6 +92,9 @@ class SeaweedServer:
             "-webdav=false",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
+            # Every bucket takes volumes of its own; the default count, free
+            # disk space over 1 GiB, runs out after some sixty test buckets.
+            "-volume.max=1000",
             f"-master.port={master}",
             f"-volume.port={volume}",
             f"-filer.port={filer}",
