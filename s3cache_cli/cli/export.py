@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3cache_cli.cli.app import App
-from s3cache_cli.cli.options import common_options
-from s3cache_cli.cli.params import CacheSpec, report_spec_notes, spec_from_argument
+from s3cache_cli.cli.options import cache_from_option, cache_to_option, common_options
+from s3cache_cli.cli.params import report_spec_notes, spec_from_argument
 from s3cache_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -23,22 +23,14 @@ if TYPE_CHECKING:
 
 @click.command("export")
 @click.argument("directory", required=False, metavar="[DIR]")
-@click.option(
-    "--cache-to",
-    type=CacheSpec("to", allowed_types=("s3",)),
-    envvar="S3CACHE_CACHE_TO",
+@cache_to_option(
+    allowed_types=("s3",),
     required=True,
-    metavar="SPEC",
-    help="Where to put the cache: type=s3,bucket=…,region=…[,name=a;b] "
-    "(env S3CACHE_CACHE_TO).",
+    help="Where to put the cache: type=s3,bucket=…,region=…[,name=a;b].",
 )
-@click.option(
-    "--cache-from",
-    type=CacheSpec("from"),
-    envvar="S3CACHE_CACHE_FROM",
-    metavar="SPEC",
+@cache_from_option(
     help="The cache to export: type=local,src=DIR[,tag=T|digest=D], or another "
-    "type=s3 cache to copy (env S3CACHE_CACHE_FROM).",
+    "type=s3 cache to copy. A DIR argument wins over $S3CACHE_CACHE_FROM.",
 )
 @click.option(
     "--dry-run",

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from s3cache_cli.cli.app import App
-from s3cache_cli.cli.options import common_options
-from s3cache_cli.cli.params import CacheSpec, report_spec_notes
+from s3cache_cli.cli.options import cache_from_option, common_options
+from s3cache_cli.cli.params import report_spec_notes
 from s3cache_cli.errors import CacheNotFound, OperationFailed
 
 if TYPE_CHECKING:
@@ -20,12 +20,10 @@ LOCAL_PARALLELISM = 4
 
 
 @click.command("inspect")
-@click.option(
-    "--cache-from",
+@cache_from_option(
     "spec",
-    type=CacheSpec("from", allowed_types=("s3", "local")),
+    allowed_types=("s3", "local"),
     required=True,
-    metavar="SPEC",
     help="The cache to read, as for docker buildx: type=s3,bucket=…,region=… "
     "or type=local,src=DIR. Without name= (tag= for a directory): every cache.",
 )

@@ -70,7 +70,10 @@ def test_the_json_document(run_cli, bucket, local_fixture) -> None:
     assert document["manifests"] == ["manifests/app"]
     assert len(document["blob_actions"]) == 6
     assert set(document["blob_actions"][0]) == {"digest", "size", "key", "action"}
-    assert result.stderr == "uploading 6 blobs, 1.5 MiB\n"
+    lines = result.stderr.splitlines()
+    assert lines[0] == "uploading 6 blobs, 1.5 MiB"
+    assert lines[1].startswith("uploaded 6/6 blobs, 1.5 MiB in ")
+    assert len(lines) == 2
 
 
 def test_the_summary_names_counts_bytes_and_manifests(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,37 @@ def test_another_command_is_refused(recording_s3cache: dict[str, str]) -> None:
     assert completed.stdout == (
         "::error title=s3cache::command must be import or export\n"
     )
+
+
+def test_the_step_runs_s3cache_export_and_import(
+    bucket, local_fixture, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    exported = run_step(
+        env,
+        command="export",
+        dir=str(local_fixture("run-max")),
+        cache_to=bucket.spec(name="main"),
+    )
+    imported = run_step(
+        env,
+        command="import",
+        dir=str(tmp_path / "imported"),
+        cache_from=bucket.spec(name="pr-1;main"),
+        args="-v",
+    )
+
+    assert exported.returncode == 0, exported.stderr
+    assert imported.returncode == 0, imported.stderr
+    assert (tmp_path / "imported" / "index.json").exists()
+    sections = summary.read_text(encoding="utf-8").split("### ")[1:]
+    assert [section.split(":")[0] for section in sections] == [
+        "✅ s3cache export",
+        "✅ s3cache import",
+    ]
