@@ -85,6 +85,9 @@ class App:
 
     def warn(self, message: str) -> None:
         self._record.warnings.append(message)
+        self._warn(message)
+
+    def _warn(self, message: str) -> None:
         if self.github is not None:
             self.github.warning(message, title=self.title)
         if self.verbosity >= 0:
@@ -101,8 +104,8 @@ class App:
 
     def error_ignored(self, message: str) -> None:
         """A failure that ignore-error=true turns into a warning."""
-        self.warn(f"{message} (ignored: ignore-error=true)")
         self._record.ignored_error = message
+        self._warn(f"{message} (ignored: ignore-error=true)")
 
     def result(self, document: dict[str, Any], render: Callable[[App], None]) -> None:
         """Print a command's result: the JSON document, or its human rendering."""

@@ -147,7 +147,7 @@ def _rate(document: Mapping[str, Any], moved: int) -> str:
 def _dry(document: Mapping[str, Any], facts: Facts) -> Facts:
     if not document.get("dry_run"):
         return facts
-    return [("dry run", "yes: nothing was written"), *facts]
+    return [("dry run", "yes: nothing was changed"), *facts]
 
 
 def export_facts(document: Mapping[str, Any]) -> Facts:

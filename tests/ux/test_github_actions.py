@@ -257,3 +257,14 @@ def test_secrets_in_a_repeated_flag_are_masked(actions: dict[str, str]) -> None:
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [f"::add-mask::{SECRET}"]
+
+
+def test_an_ignored_failure_is_not_listed_again_as_a_warning(
+    actions: dict[str, str],
+) -> None:
+    spec = S3_SPEC + ",ignore-error=true"
+    run_probe("--cache-to", spec, "--fail", "failed", "--warn", "slow", env=actions)
+
+    summary = summary_of(actions)
+    assert "**Warnings**\n\n- slow\n" in summary
+    assert summary.count("upload of s3://ci-cache/ failed") == 1

@@ -60,7 +60,7 @@ def test_import_summary() -> None:
         },
     )
 
-    assert "| dry run | yes: nothing was written |" in markdown
+    assert "| dry run | yes: nothing was changed |" in markdown
     assert "| cache | `main` from `s3://ci-cache/manifests/main` |" in markdown
     assert "| into | `/tmp/cache` (tag `latest`) |" in markdown
     assert "| blobs | 5 downloaded, 3 already there, 8 in all |" in markdown
