@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
-
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 def block(section: str, language: str) -> str:
