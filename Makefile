@@ -22,6 +22,10 @@ test: $(BIN)/s3cache
 	$(BIN)/ruff format --check s3cache_cli tests devtools bench
 	$(BIN)/python -m pytest
 
+## completions: regenerate the bash, zsh and fish scripts in completions/
+completions: $(BIN)/s3cache
+	$(BIN)/python -m devtools.completions
+
 ## bench: measure s3cache against s5cmd and the AWS CLI, write BENCHMARKS.md (BENCH_ARGS=--quick)
 bench:
 	./bench/run $(BENCH_ARGS)

@@ -117,10 +117,24 @@ class S3Bucket:
 
 
 @pytest.fixture
-def bucket(s3_server: SeaweedServer) -> S3Bucket:
+def bucket(s3_server: SeaweedServer) -> Iterator[S3Bucket]:
     name = f"s3cache-test-{next(_bucket_numbers)}"
     s3_server.client().create_bucket(Bucket=name)
-    return S3Bucket(server=s3_server, name=name)
+    yield S3Bucket(server=s3_server, name=name)
+    _remove_bucket(s3_server.client(), name)
+
+
+def _remove_bucket(client, name: str) -> None:
+    """Each bucket holds volumes of its own; weed mini runs out after about
+    seventy, so a test's bucket goes when the test ends."""
+    for upload in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        client.abort_multipart_upload(
+            Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"]
+        )
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=name, Key=item["Key"])
+    client.delete_bucket(Bucket=name)
 
 
 @pytest.fixture

@@ -10,11 +10,13 @@ from s3cache_cli import __version__
 from s3cache_cli.cli.export import export
 from s3cache_cli.cli.import_ import import_
 from s3cache_cli.cli.inspect import inspect
+from s3cache_cli.cli.options import RootGroup
 from s3cache_cli.cli.prune import prune
+from s3cache_cli.cli.shells import register as register_shell_completion
 from s3cache_cli.errors import ExitCode
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="s3cache")
 def cli() -> None:
     """Move, inspect and prune Docker BuildKit build caches kept in S3.
@@ -28,6 +30,7 @@ cli.add_command(export)
 cli.add_command(import_)
 cli.add_command(inspect)
 cli.add_command(prune)
+register_shell_completion()
 
 
 def main() -> None:

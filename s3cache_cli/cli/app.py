@@ -2,7 +2,9 @@
 
 Results go to stdout (a table, plain text, or one JSON document with
 ``--json``); progress, warnings and errors go to stderr. Library modules never
-print: they log at debug level or raise ``S3CacheError``.
+print: they log at debug level or raise ``S3CacheError``. In GitHub Actions
+the same errors and warnings also reach the runner as workflow commands, and
+each command ends with a step summary.
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from s3cache_cli.ui.github import Workflow
+
 JSON_SCHEMA_VERSION = 1
+_STYLES = {"error": "bold red", "warning": "yellow", "hint": "cyan"}
 
 
 @dataclass
@@ -30,8 +36,16 @@ class App:
     ignore_error: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    command: str = ""
+    github: Workflow | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    started: float = field(default_factory=time.monotonic)
+    # While a progress display redraws itself, lines go through its console
+    # so that they appear above it instead of through it.
+    live_output: Console | None = field(default=None, init=False, repr=False)
     _err_console: Console | None = field(default=None, init=False, repr=False)
     _out_console: Console | None = field(default=None, init=False, repr=False)
+    _record: _Record = field(default_factory=lambda: _Record(), init=False)
 
     @property
     def interactive(self) -> bool:
@@ -41,18 +55,23 @@ class App:
     @property
     def plain_terminal(self) -> bool:
         """TERM=dumb: a terminal that cannot redraw a progress bar."""
-        return os.environ.get("TERM") == "dumb"
+        return self.environ.get("TERM") == "dumb"
+
+    @property
+    def live_display(self) -> bool:
+        """A progress bar may redraw itself in place on stderr."""
+        return _isatty(self.stderr) and not self.plain_terminal
 
     @property
     def err_console(self) -> Console:
         if self._err_console is None:
-            self._err_console = _make_console(self.stderr)
+            self._err_console = _make_console(self.stderr, self.environ)
         return self._err_console
 
     @property
     def out_console(self) -> Console:
         if self._out_console is None:
-            self._out_console = _make_console(self.stdout)
+            self._out_console = _make_console(self.stdout, self.environ)
         return self._out_console
 
     def info(self, message: str) -> None:
@@ -65,16 +84,32 @@ class App:
             self._write_err(message)
 
     def warn(self, message: str) -> None:
+        self._record.warnings.append(message)
+        self._warn(message)
+
+    def _warn(self, message: str) -> None:
+        if self.github is not None:
+            self.github.warning(message, title=self.title)
         if self.verbosity >= 0:
-            self._write_err(f"warning: {message}")
+            self._write_err(message, label="warning")
 
     def error(self, message: str, hint: str | None = None) -> None:
-        self._write_err(f"error: {message}")
+        self._record.error = message
+        if self.github is not None:
+            text = f"{message} ({hint})" if hint else message
+            self.github.error(text, title=self.title)
+        self._write_err(message, label="error")
         if hint:
-            self._write_err(f"hint: {hint}")
+            self._write_err(hint, label="hint")
+
+    def error_ignored(self, message: str) -> None:
+        """A failure that ignore-error=true turns into a warning."""
+        self._record.ignored_error = message
+        self._warn(f"{message} (ignored: ignore-error=true)")
 
     def result(self, document: dict[str, Any], render: Callable[[App], None]) -> None:
         """Print a command's result: the JSON document, or its human rendering."""
+        self._record.document = document
         if self.json_output:
             payload = {"schema_version": JSON_SCHEMA_VERSION, **document}
             self.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
@@ -86,20 +121,107 @@ class App:
         """A plain line of the human result, on stdout."""
         self.stdout.write(text + "\n")
 
-    def _write_err(self, message: str) -> None:
-        self.stderr.write(message + "\n")
-        self.stderr.flush()
+    @property
+    def title(self) -> str:
+        return f"s3cache {self.command}".strip()
+
+    def mask_secrets(self, values: Iterable[object]) -> None:
+        """Have the Actions runner mask secrets in flag strings, before any output."""
+        if self.github is None:
+            return
+        for value in values:
+            if isinstance(value, tuple | list):  # a repeated flag
+                self.mask_secrets(value)
+                continue
+            secrets = (getattr(value, name, None) for name in _SECRET_FIELDS)
+            self.github.mask(secret for secret in secrets if isinstance(secret, str))
+
+    def finish(self, exit_code: int) -> None:
+        """Add this command's step summary when running in GitHub Actions."""
+        if self.github is None:
+            return
+        from s3cache_cli.ui.github import Outcome
+        from s3cache_cli.ui.summary import summary_markdown
+
+        outcome = Outcome(
+            command=self.command,
+            exit_code=exit_code,
+            seconds=time.monotonic() - self.started,
+            document=self._record.document,
+            error=self._record.error,
+            ignored_error=self._record.ignored_error,
+            warnings=tuple(self._record.warnings),
+        )
+        self.github.append_summary(summary_markdown(outcome))
+
+    def _write_err(self, message: str, *, label: str | None = None) -> None:
+        from s3cache_cli.redact import redact
+
+        message = redact(message)
+        console = self.live_output
+        if console is None and (label is None or self.err_console.no_color):
+            self.stderr.write(f"{label}: {message}\n" if label else message + "\n")
+            self.stderr.flush()
+            return
+        self._write_styled(console or self.err_console, message, label)
+
+    def _write_styled(self, console: Console, message: str, label: str | None) -> None:
+        from rich.text import Text
+
+        if label is None:
+            console.print(Text(message))
+        else:
+            console.print(Text.assemble((f"{label}:", _STYLES[label]), " ", message))
 
 
-def _make_console(stream: TextIO) -> Console:
+_SECRET_FIELDS = ("secret_access_key", "session_token")
+
+
+@dataclass
+class _Record:
+    """What the step summary tells about a command's run."""
+
+    document: dict[str, Any] | None = None
+    error: str | None = None
+    ignored_error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def wants_colour(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """NO_COLOR turns colour off, FORCE_COLOR on (also in logs); TERM=dumb off."""
+    if environ.get("NO_COLOR"):
+        return False
+    forced = environ.get("FORCE_COLOR")
+    if forced:
+        return forced.lower() not in ("0", "false")
+    if environ.get("TERM") == "dumb":
+        return False
+    return _isatty(stream)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except ValueError:  # a closed stream
+        return False
+
+
+def _make_console(stream: TextIO, environ: Mapping[str, str]) -> Console:
     from rich.console import Console
 
+    colour = wants_colour(stream, environ)
+    live = _isatty(stream) and environ.get("TERM") != "dumb"
     return Console(
         file=stream,
         markup=False,
         emoji=False,
         highlight=False,
-        no_color="NO_COLOR" in os.environ or None,
+        # Decided here rather than by rich, which reads FORCE_COLOR="" as
+        # "not a terminal" and TERM=dumb as "no colour" even when forced.
+        force_terminal=colour or live,
+        force_interactive=live,
+        no_color=not colour,
+        color_system="standard" if colour and not live else "auto",
         soft_wrap=True,
     )
 
@@ -114,7 +236,8 @@ def configure_logging(verbosity: int) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
-    if verbosity >= 2:
-        logging.getLogger("s3cache_cli").setLevel(logging.DEBUG)
-        logging.getLogger("botocore").setLevel(logging.DEBUG)
-        logging.getLogger("urllib3").setLevel(logging.DEBUG)
+    # Set every time: a second command in the same process (tests, scripts)
+    # must not inherit the first one's --debug.
+    level = logging.DEBUG if verbosity >= 2 else logging.NOTSET
+    for name in ("s3cache_cli", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(level)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3cache_cli.cli.app import App
-from s3cache_cli.cli.options import common_options
-from s3cache_cli.cli.params import CacheSpec, report_spec_notes, spec_from_argument
+from s3cache_cli.cli.options import cache_from_option, cache_to_option, common_options
+from s3cache_cli.cli.params import report_spec_notes, spec_from_argument
 from s3cache_cli.errors import CacheNotFound, OperationFailed, UsageError
 from s3cache_cli.ui.units import format_bytes, format_duration
 
@@ -39,21 +39,18 @@ Example:
 
 @click.command("import", epilog=EXAMPLE)
 @click.argument("directory", required=False)
-@click.option(
-    "--cache-from",
+@cache_from_option(
     "sources",
     multiple=True,
     required=True,
-    metavar="SPEC",
-    type=CacheSpec("from", allowed_types=("s3",)),
+    allowed_types=("s3",),
     help="The S3 cache to read (type=s3,…). Repeat it, or give name=a;b, "
     "to try several caches in order: the first that exists is imported.",
 )
-@click.option(
-    "--cache-to",
+@cache_to_option(
     "target",
-    metavar="SPEC",
-    type=CacheSpec("to", allowed_types=("local",)),
+    allowed_types=("local",),
+    environment=False,
     help="The directory to write: type=local,dest=DIR[,tag=T]"
     "[,image-manifest=true][,oci-mediatypes=false]. A bare DIR argument "
     "means type=local,dest=DIR.",

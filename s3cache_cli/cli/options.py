@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import click
 
 from s3cache_cli.cli.app import App, configure_logging
+from s3cache_cli.cli.params import CacheSpec
 from s3cache_cli.errors import ExitCode, S3CacheError
 from s3cache_cli.redact import redact, register_environment_secrets
+from s3cache_cli.spec import HANDLED_TYPES, Direction
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Set once in a Makefile or a workflow instead of repeating the flags.
+CACHE_TO_VARIABLE = "S3CACHE_CACHE_TO"
+CACHE_FROM_VARIABLE = "S3CACHE_CACHE_FROM"
 
 IGNORABLE = frozenset({ExitCode.FAILED, ExitCode.NOT_FOUND, ExitCode.CREDENTIALS})
 
@@ -44,7 +51,8 @@ def common_options(command: F) -> F:
         **kwargs: Any,
     ) -> Any:
         verbosity = 2 if debug else (-1 if quiet else min(verbose, 1))
-        app = App(verbosity=verbosity, json_output=json_output)
+        app = make_app(verbosity, json_output=json_output)
+        app.mask_secrets(kwargs.values())
         register_environment_secrets()
         configure_logging(verbosity)
         return run_reporting_errors(
@@ -54,8 +62,97 @@ def common_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def cache_to_option(
+    *names: str,
+    help: str,
+    allowed_types: Collection[str] = HANDLED_TYPES,
+    environment: bool = True,
+    **attributes: Any,
+) -> Callable[[F], F]:
+    """``--cache-to SPEC``; where it names the S3 cache, ``$S3CACHE_CACHE_TO``
+    is its default (``environment=False`` for a local or destructive use)."""
+    variable = CACHE_TO_VARIABLE if environment else None
+    return _spec_option("to", names, help, allowed_types, variable, attributes)
+
+
+def cache_from_option(
+    *names: str,
+    help: str,
+    allowed_types: Collection[str] = HANDLED_TYPES,
+    environment: bool = True,
+    **attributes: Any,
+) -> Callable[[F], F]:
+    """``--cache-from SPEC``, defaulting to ``$S3CACHE_CACHE_FROM`` likewise."""
+    variable = CACHE_FROM_VARIABLE if environment else None
+    return _spec_option("from", names, help, allowed_types, variable, attributes)
+
+
+def _spec_option(
+    direction: Direction,
+    names: tuple[str, ...],
+    help: str,
+    allowed_types: Collection[str],
+    variable: str | None,
+    attributes: dict[str, Any],
+) -> Callable[[F], F]:
+    return click.option(
+        f"--cache-{direction}",
+        *names,
+        type=CacheSpec(direction, allowed_types=allowed_types),
+        envvar=variable,
+        show_envvar=variable is not None,
+        metavar="SPEC",
+        help=help,
+        **attributes,
+    )
+
+
+def given_on_command_line(name: str) -> bool:
+    """Whether an option was typed rather than read from its environment variable."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is click.core.ParameterSource.COMMANDLINE
+
+
+def make_app(verbosity: int, *, json_output: bool) -> App:
+    """The App for the running command, talking to GitHub Actions when there."""
+    from s3cache_cli.ui.github import Workflow
+
+    # The runner reads workflow commands from either stream; with --json,
+    # stdout must hold the JSON document alone.
+    stream = sys.stderr if json_output else sys.stdout
+    context = click.get_current_context(silent=True)
+    return App(
+        verbosity=verbosity,
+        json_output=json_output,
+        command=(context.info_name or "") if context else "",
+        github=Workflow.detect(os.environ, stream=stream),
+    )
+
+
 def run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
-    """Run a command body; an ``S3CacheError`` becomes its message and exit code."""
+    """Run a command body; an ``S3CacheError`` becomes its message and exit code.
+
+    However it ends, the App then adds its step summary (in GitHub Actions).
+    """
+    try:
+        result = _run_reporting_errors(app, body, debug)
+    except SystemExit as stop:
+        app.finish(_exit_status(stop.code))
+        raise
+    except BaseException:
+        app.finish(ExitCode.FAILED)
+        raise
+    app.finish(ExitCode.OK)
+    return result
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def _run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
     try:
         return body()
     except S3CacheError as error:
@@ -63,10 +160,47 @@ def run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
             raise
         message = redact(error.message)
         if app.ignore_error and error.exit_code in IGNORABLE:
-            app.warn(f"{message} (ignored: ignore-error=true)")
+            app.error_ignored(message)
             sys.exit(ExitCode.OK)
         app.error(message, redact(error.hint) if error.hint else None)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         app.error("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
+
+
+class RootGroup(click.Group):
+    """The root group: a usage error in a command also reaches GitHub Actions.
+
+    Click reports usage errors (a bad flag string, a missing option) before
+    a command's ``App`` exists, so this is where the runner hears of them.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Click 8.2 renamed protected_args; read the words before it clears them.
+        protected = getattr(ctx, "_protected_args", None)
+        if protected is None:
+            protected = ctx.protected_args
+        json_output = "--json" in [*protected, *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            _annotate_usage_error(error, json_output=json_output)
+            raise
+
+
+def _annotate_usage_error(error: click.UsageError, *, json_output: bool) -> None:
+    from s3cache_cli.ui.github import Outcome, Workflow
+    from s3cache_cli.ui.summary import summary_markdown
+
+    stream = sys.stderr if json_output else sys.stdout
+    workflow = Workflow.detect(os.environ, stream=stream)
+    if workflow is None:
+        return
+
+    command = error.ctx.info_name if error.ctx and error.ctx.parent else ""
+    title = f"s3cache {command}".strip()
+    message = error.format_message()
+    workflow.error(message, title=title)
+    outcome = Outcome(command, error.exit_code, seconds=0.0, error=message)
+    workflow.append_summary(summary_markdown(outcome))

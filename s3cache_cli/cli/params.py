@@ -23,6 +23,8 @@ from s3cache_cli.spec import (
 )
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from s3cache_cli.cli.app import App
 
 
@@ -50,7 +52,36 @@ class CacheSpec(click.ParamType):
                 value, direction=self.direction, allowed_types=self.allowed_types
             )
         except SpecError as error:
-            self.fail(error.message, param, ctx)
+            self.fail(error.message + _environment_note(param, ctx), param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        """``type=s3,reg<TAB>`` -> ``type=s3,region=``: keys, types and values."""
+        from click.shell_completion import CompletionItem
+
+        from s3cache_cli.cli.completion import suggest
+
+        suggestions = suggest(
+            incomplete, direction=self.direction, allowed_types=self.allowed_types
+        )
+        return [
+            CompletionItem(item.value, help=item.help, nospace=item.nospace)
+            for item in suggestions
+        ]
+
+
+def _environment_note(param: click.Parameter | None, ctx: click.Context | None) -> str:
+    """Say where a bad value came from when nobody typed it."""
+    if param is None or ctx is None or param.name is None:
+        return ""
+    if (
+        ctx.get_parameter_source(param.name)
+        is not click.core.ParameterSource.ENVIRONMENT
+    ):
+        return ""
+    names = [param.envvar] if isinstance(param.envvar, str) else param.envvar or []
+    return f"\n(read from the environment variable {', '.join(names)})"
 
 
 def spec_from_argument(value: str, direction: Direction) -> LocalSpec:

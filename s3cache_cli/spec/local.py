@@ -60,7 +60,14 @@ def build_local(attributes: Attributes, *, direction: Direction) -> LocalSpec:
         )
 
     path = settings.pop(path_key)
-    spec = LocalSpec(path=path, direction=direction, **settings, ignored=read.ignored)
+    tag_given = "tag" in settings
+    spec = LocalSpec(
+        path=path,
+        direction=direction,
+        **settings,
+        ignored=read.ignored,
+        tag_given=tag_given,
+    )
     _check_media_types(attributes, spec)
     if direction == "from" and spec.mode is not None:
         warning = f"mode={spec.mode} means nothing on --cache-from; it is ignored"

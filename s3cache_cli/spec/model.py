@@ -110,6 +110,8 @@ class LocalSpec:
     mode: str | None = None
     ignored: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # False when the tag is the default: inspect then means "every tag".
+    tag_given: bool = field(default=True, compare=False)
 
     def redacted(self) -> dict[str, object]:
         """The settings as JSON values, unset ones left out."""
@@ -205,5 +207,5 @@ def _settings(spec: object) -> list[dataclasses.Field[object]]:
     return [
         setting
         for setting in dataclasses.fields(spec)  # type: ignore[arg-type]
-        if setting.name not in ("ignored", "warnings", "names_given")
+        if setting.name not in ("ignored", "warnings", "names_given", "tag_given")
     ]

@@ -1,0 +1,1 @@
+"""Export: plan what each blob needs, check the source, transfer, publish."""

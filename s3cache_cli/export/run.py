@@ -1,0 +1,153 @@
+"""The steps of an export against S3, in the order BuildKit takes them.
+
+HEAD every blob, then upload the missing ones and touch the stale ones, then
+write the manifest under every name. A manifest is written only after every
+blob it names is in place, so a reader never finds one with holes, even
+after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from s3cache_cli.errors import CredentialsError
+from s3cache_cli.export.plan import Action, BlobStep, ExportPlan, decide
+from s3cache_cli.s3.transfer import CancelToken, TransferListener, run_parallel
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from s3cache_cli.digest import Digest
+    from s3cache_cli.export.sources import CacheSource
+    from s3cache_cli.s3.client import S3Connection
+
+log = logging.getLogger(__name__)
+
+# HEAD requests are tiny and wait on the network, not on bandwidth: more of
+# them at once than blob transfers.
+HEAD_PARALLELISM = 16
+_ACTION_DONE = {Action.UPLOAD: "uploaded", Action.TOUCH: "touched"}
+
+
+@dataclass(frozen=True)
+class TransferOutcome:
+    seconds: float
+    bytes_sent: int
+
+    @property
+    def bytes_per_second(self) -> float:
+        return self.bytes_sent / self.seconds if self.seconds > 0 else 0.0
+
+
+def check_bucket(conn: S3Connection) -> None:
+    """Raise when the bucket is missing or the credentials are wrong.
+
+    A HEAD answers only "404" or "403", and some servers create a missing
+    bucket on the first PUT; a one-key listing names the cause. Credentials
+    that may not list the bucket pass: BuildKit needs only HEAD, GET and PUT.
+    """
+    import botocore.exceptions as bce
+
+    from s3cache_cli.s3.errors import error_code, translate
+
+    try:
+        conn.client.list_objects_v2(
+            Bucket=conn.bucket, Prefix=conn.spec.blobs_root, MaxKeys=1
+        )
+    except bce.ClientError as error:
+        if error_code(error) in ("AccessDenied", "403"):
+            log.debug("cannot list s3://%s; going on without", conn.bucket)
+            return
+        raise translate(error, bucket=conn.bucket) from error
+    except bce.BotoCoreError as error:
+        raise translate(error, bucket=conn.bucket) from error
+
+
+def survey(
+    conn: S3Connection,
+    source: CacheSource,
+    sizes: dict[Digest, int],
+    *,
+    touch_refresh: timedelta,
+    parallelism: int = HEAD_PARALLELISM,
+) -> ExportPlan:
+    """HEAD every blob in ``conn``, decide what it needs, and check in the
+    source each blob that will be sent: all of it before anything is written.
+
+    Each worker checks its blob right after the HEAD, so hashing overlaps
+    with the requests instead of waiting for all of them.
+    """
+    from s3cache_cli.s3.objects import head
+
+    source.precheck(sizes)
+    now = datetime.now(UTC)
+
+    def look(digest: Digest, cancel: CancelToken) -> BlobStep:
+        key = conn.spec.blob_key(str(digest))
+        action = decide(
+            sizes[digest], head(conn, key), now=now, touch_refresh=touch_refresh
+        )
+        step = BlobStep(digest, sizes[digest], key, action)
+        source.check_blob(step)
+        return step
+
+    try:
+        steps = run_parallel(list(sizes), look, parallelism=parallelism)
+    except CredentialsError:
+        check_bucket(conn)  # says why, when the server tells a listing
+        raise
+
+    plan = ExportPlan(tuple(steps))
+    # Found blobs prove the bucket exists; the check costs a request only
+    # when something is about to be created in it.
+    if not plan.steps or plan.having(Action.UPLOAD):
+        check_bucket(conn)
+    return plan
+
+
+def transfer(
+    plan: ExportPlan,
+    source: CacheSource,
+    dest: S3Connection,
+    *,
+    listener: TransferListener,
+    parallelism: int,
+) -> TransferOutcome:
+    """Upload and touch what the plan says, ``parallelism`` blobs at a time."""
+    from s3cache_cli.s3.copy import touch
+
+    # The biggest first, so a large blob does not start last and run alone.
+    jobs = sorted(plan.having(Action.UPLOAD, Action.TOUCH), key=lambda s: -s.size)
+
+    def work(step: BlobStep, cancel: CancelToken) -> None:
+        if step.action is Action.TOUCH:
+            touch(dest, step.key, step.size, cancel=cancel)
+        else:
+            source.send(step, dest, listener=listener, cancel=cancel)
+        listener.blob_done(str(step.digest), step.size, _ACTION_DONE[step.action])
+
+    started = time.monotonic()
+    if not jobs:
+        return TransferOutcome(0.0, 0)
+    listener.started(blobs=len(jobs), total_bytes=plan.bytes_for(Action.UPLOAD))
+    try:
+        run_parallel(jobs, work, parallelism=parallelism)
+    finally:
+        listener.finished()
+    return TransferOutcome(time.monotonic() - started, plan.bytes_for(Action.UPLOAD))
+
+
+def publish(conn: S3Connection, names: tuple[str, ...], body: bytes) -> list[str]:
+    """Write the manifest under every name; the keys written, in order."""
+    from s3cache_cli.s3.objects import put_small
+
+    keys = []
+    for name in names:
+        key = conn.spec.manifest_key(name)
+        put_small(conn, key, body)
+        keys.append(key)
+    return keys

@@ -1,0 +1,1 @@
+"""Deciding and carrying out what `s3cache prune` deletes."""

@@ -1,0 +1,230 @@
+"""Copies that stay on the server: touching a blob, copying a cache's blobs.
+
+CopyObject takes objects below 5 GiB; anything bigger is copied with a
+multipart upload whose parts are UploadPartCopy ranges. A touch is a copy of
+an object onto itself with fresh metadata, which resets its LastModified
+(buckets expire blobs not modified for N days). Between two endpoints, or
+two sets of credentials, the bytes stream through s3cache and are verified
+against their digest before the copy is published.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from s3cache_cli.s3.client import is_aws_endpoint
+from s3cache_cli.s3.objects import OCTET_STREAM
+from s3cache_cli.s3.transfer import CancelToken, TransferListener, run_parallel
+from s3cache_cli.s3.upload import (
+    GiB,
+    MiB,
+    Part,
+    aborted_on_failure,
+    call_with_retries,
+    complete_multipart,
+    create_multipart,
+    split_parts,
+    upload_verified_stream,
+)
+
+if TYPE_CHECKING:
+    from s3cache_cli.digest import Digest
+    from s3cache_cli.s3.client import S3Connection
+
+log = logging.getLogger(__name__)
+
+# The largest object one CopyObject accepts; above it, a multipart copy.
+COPY_LIMIT = 5 * GiB
+COPY_PART_SIZE = 512 * MiB
+COPY_PARALLELISM = 4
+TOUCH_METADATA_KEY = "updated-at"
+
+
+def touch(conn: S3Connection, key: str, size: int, *, cancel: CancelToken) -> None:
+    """Reset ``key``'s LastModified by copying it onto itself, as BuildKit does."""
+    metadata = {TOUCH_METADATA_KEY: _now()}
+    copy_within(conn, conn.bucket, key, key, size, metadata=metadata, cancel=cancel)
+    log.debug("touched s3://%s/%s", conn.bucket, key)
+
+
+def copy_within(
+    conn: S3Connection,
+    source_bucket: str,
+    source_key: str,
+    key: str,
+    size: int,
+    *,
+    metadata: dict[str, str] | None = None,
+    cancel: CancelToken,
+) -> None:
+    """Server-side copy into ``conn``'s bucket; user metadata is replaced."""
+    source = {"Bucket": source_bucket, "Key": source_key}
+    if size < COPY_LIMIT:
+        _copy_object(conn, source, key, metadata or {})
+    else:
+        _multipart_copy(conn, source, key, size, metadata or {}, cancel)
+
+
+def same_endpoint(source: S3Connection, dest: S3Connection) -> bool:
+    """Whether one CopyObject can read ``source`` and write ``dest``: the same
+    endpoint (or both AWS in one region) and the same credentials."""
+    if is_aws_endpoint(source.endpoint_url) and is_aws_endpoint(dest.endpoint_url):
+        same_place = source.spec.region == dest.spec.region
+    else:
+        same_place = _normalized(source.endpoint_url) == _normalized(dest.endpoint_url)
+    return same_place and _credentials(source) == _credentials(dest)
+
+
+def stream_copy(
+    source: S3Connection,
+    source_key: str,
+    dest: S3Connection,
+    key: str,
+    *,
+    digest: Digest,
+    size: int,
+    listener: TransferListener,
+    cancel: CancelToken,
+) -> None:
+    """Read the object from ``source`` and upload it to ``dest``, verified.
+
+    A broken read or a digest mismatch starts the object over, so a copy is
+    published only once its bytes match ``digest``.
+    """
+    from s3cache_cli.digest import DigestVerifier
+
+    what = f"s3://{source.bucket}/{source_key}"
+    tally = _Tally(listener)
+
+    def attempt() -> None:
+        response = source.client.get_object(Bucket=source.bucket, Key=source_key)
+        body = response["Body"]
+        try:
+            upload_verified_stream(
+                dest,
+                key,
+                body.read,
+                size,
+                verifier=DigestVerifier(digest, size),
+                what=what,
+                listener=tally,
+                cancel=cancel,
+            )
+        finally:
+            body.close()
+
+    call_with_retries(
+        source.bucket,
+        source_key,
+        attempt,
+        what=f"copy of {what}",
+        before_retry=tally.rollback,
+    )
+    log.debug("streamed %s to s3://%s/%s", source_key, dest.bucket, key)
+
+
+def _copy_object(
+    conn: S3Connection, source: dict[str, str], key: str, metadata: dict[str, str]
+) -> None:
+    def copy() -> Any:
+        return conn.client.copy_object(
+            Bucket=conn.bucket,
+            Key=key,
+            CopySource=source,
+            MetadataDirective="REPLACE",
+            Metadata=metadata,
+            ContentType=OCTET_STREAM,
+        )
+
+    # A failed copy is nearly always about its source: missing, or not readable.
+    call_with_retries(source["Bucket"], source["Key"], copy, what=f"copy to {key}")
+
+
+def _multipart_copy(
+    conn: S3Connection,
+    source: dict[str, str],
+    key: str,
+    size: int,
+    metadata: dict[str, str],
+    cancel: CancelToken,
+) -> None:
+    parts = split_parts(size, COPY_PART_SIZE)
+    upload_id = create_multipart(conn, key, metadata)
+
+    def copy_part(part: Part, token: CancelToken) -> dict[str, Any]:
+        return _upload_part_copy(conn, source, key, upload_id, part)
+
+    with aborted_on_failure(conn, key, upload_id):
+        etags = run_parallel(
+            parts, copy_part, parallelism=COPY_PARALLELISM, cancel=cancel
+        )
+        cancel.raise_if_cancelled()
+        complete_multipart(conn, key, upload_id, etags)
+    log.debug("copied %s to %s in %d parts", source["Key"], key, len(parts))
+
+
+def _upload_part_copy(
+    conn: S3Connection,
+    source: dict[str, str],
+    key: str,
+    upload_id: str,
+    part: Part,
+) -> dict[str, Any]:
+    last_byte = part.offset + part.length - 1
+
+    def copy() -> Any:
+        return conn.client.upload_part_copy(
+            Bucket=conn.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=part.number,
+            CopySource=source,
+            CopySourceRange=f"bytes={part.offset}-{last_byte}",
+        )
+
+    what = f"{key} part {part.number}"
+    response = call_with_retries(source["Bucket"], source["Key"], copy, what=what)
+    return {"PartNumber": part.number, "ETag": response["CopyPartResult"]["ETag"]}
+
+
+class _Tally:
+    """Pass progress on and keep count, so a restarted copy can take it back."""
+
+    def __init__(self, inner: TransferListener) -> None:
+        self._inner = inner
+        self._sent = 0
+
+    def started(self, *, blobs: int, total_bytes: int) -> None:
+        self._inner.started(blobs=blobs, total_bytes=total_bytes)
+
+    def advanced(self, nbytes: int) -> None:
+        self._sent += nbytes
+        self._inner.advanced(nbytes)
+
+    def blob_done(self, name: str, size: int, action: str) -> None:
+        self._inner.blob_done(name, size, action)
+
+    def finished(self) -> None:
+        self._inner.finished()
+
+    def rollback(self) -> None:
+        self._inner.advanced(-self._sent)
+        self._sent = 0
+
+
+def _credentials(conn: S3Connection) -> tuple[str | None, ...] | None:
+    """The explicit credentials of the spec, or None for the AWS chain."""
+    spec = conn.spec
+    if spec.access_key_id and spec.secret_access_key:
+        return (spec.access_key_id, spec.secret_access_key, spec.session_token)
+    return None
+
+
+def _normalized(endpoint_url: str | None) -> str:
+    return (endpoint_url or "").rstrip("/").lower()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
