@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import logging
 import os
 import threading
 import time
@@ -479,19 +478,7 @@ def test_quiet_prints_only_the_result(import_app, dest) -> None:
     assert result.stdout.startswith("imported cache 'app'")
 
 
-@pytest.fixture
-def restore_log_levels():
-    """--debug in-process sets logger levels that would outlive the test."""
-    names = ("s3cache_cli", "botocore", "urllib3")
-    levels = {name: logging.getLogger(name).level for name in names}
-    yield
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-
-
-def test_a_secret_in_the_flag_string_is_never_printed(
-    import_app, dest, restore_log_levels
-) -> None:
+def test_a_secret_in_the_flag_string_is_never_printed(import_app, dest) -> None:
     secret = "s3cache-test-secret-0123456789"
 
     result = import_app(
