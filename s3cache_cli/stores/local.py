@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from s3cache_cli.errors import IntegrityError, InvalidManifest, OperationFailed
 from s3cache_cli.oci import writer
 from s3cache_cli.oci.layout import Descriptor, OciLayout, split_manifest
+from s3cache_cli.oci.mediatypes import REF_NAME_ANNOTATION
 from s3cache_cli.stores.base import (
     BlobDeleteError,
     BlobEntry,
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 INDEX = writer.INDEX_FILE
 INGEST = "ingest"
-REF_NAME = "org.opencontainers.image.ref.name"
 CHUNK_SIZE = 1024 * 1024
 
 
@@ -267,8 +267,10 @@ def _same(item: object, entry: CacheEntry) -> bool:
     """The index.json entry the cache was listed from, unchanged."""
     if not isinstance(item, dict):
         return False
-    annotations = item.get("annotations") or {}
-    tag = annotations.get(REF_NAME) if isinstance(annotations, dict) else None
+    annotations = item.get("annotations")
+    tag = None
+    if isinstance(annotations, dict):
+        tag = annotations.get(REF_NAME_ANNOTATION)
     return (tag or item.get("digest")) == entry.name and (
         item.get("digest") == entry.etag
     )
