@@ -8,7 +8,6 @@ symbolic link is followed out of DIR.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import shutil
@@ -16,9 +15,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from s3cache_cli.errors import IntegrityError, InvalidManifest, OperationFailed
+from s3cache_cli.oci import writer
+from s3cache_cli.oci.layout import Descriptor, OciLayout, split_manifest
+from s3cache_cli.oci.mediatypes import REF_NAME_ANNOTATION
 from s3cache_cli.stores.base import (
     BlobDeleteError,
     BlobEntry,
@@ -33,46 +35,40 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INDEX = "index.json"
-INDEX_LOCK = "index.json.lock"
+INDEX = writer.INDEX_FILE
 INGEST = "ingest"
-REF_NAME = "org.opencontainers.image.ref.name"
 CHUNK_SIZE = 1024 * 1024
-MANIFEST_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 class LocalStore:
     """``CacheStore`` over one OCI layout directory."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        self.layout = OciLayout(root)
+        self.root = self.layout.root
         self.description = str(self.root)
         self._manifests: dict[str, _Manifest] = {}
         self._lock = threading.Lock()
 
     def list_caches(self) -> Iterator[CacheEntry]:
-        index = self._read_index()
+        """Every entry of index.json; an unreadable one fails the listing."""
+        index = self.layout.read_index()
         written = _mtime(self.root / INDEX)
-        for position, descriptor in enumerate(index.get("manifests") or []):
-            entry = _cache_entry(descriptor, position, written)
-            yield dataclasses.replace(entry, modified=self._written(entry, written))
+        for descriptor in index:
+            yield self._cache_entry(descriptor, written)
 
     def read_cache(self, entry: CacheEntry) -> CacheConfig:
         from s3cache_cli.cacheconfig import CacheConfig
 
         manifest = self._manifest(entry)
-        config_bytes = self._read_small(manifest.config, entry)
+        config_bytes = self._read_blob(manifest.config, entry)
+        layers = [layer.to_json() for layer in manifest.layers]
         source = f"{self.root / INDEX} tag {entry.name!r}"
-        try:
-            return CacheConfig.from_local(config_bytes, manifest.layers, source=source)
-        except InvalidManifest:
-            raise
-        except ValueError as error:
-            raise InvalidManifest(f"{source}: {error}") from error
+        return CacheConfig.from_local(config_bytes, layers, source=source)
 
     def own_blobs(self, entry: CacheEntry) -> tuple[BlobRef, ...]:
         manifest = self._manifest(entry)
-        return (manifest.ref, manifest.config)
+        return (manifest.ref, _blob_ref(manifest.config))
 
     def iter_blobs(self) -> Iterator[BlobEntry]:
         for path, digest in self._blob_files():
@@ -115,15 +111,16 @@ class LocalStore:
         verifier.check(str(path))
 
     def delete_cache(self, entry: CacheEntry) -> bool:
-        # TODO: once the OCI layout writer is shared, rewrite index.json through
-        # it instead of this copy of the locked, atomic rewrite.
-        with _IndexLock(self.root / INDEX_LOCK):
-            index = self._read_index()
-            kept = [d for d in index.get("manifests") or [] if not _same(d, entry)]
-            if len(kept) == len(index.get("manifests") or []):
+        with writer.index_lock(self.root):
+            index = writer.read_index(self.root) or {}
+            entries = index.get("manifests", [])
+            kept = [item for item in entries if not _same(item, entry)]
+            if len(kept) == len(entries):
                 log.debug("%s changed since it was listed; kept", entry.location)
                 return False
-            _write_atomically(self.root / INDEX, {**index, "manifests": kept})
+
+            document = writer.go_json({**index, "manifests": kept})
+            writer.write_atomically(self.root / INDEX, document, mode=writer.FILE_MODE)
         log.debug("removed tag %s from %s", entry.name, self.root / INDEX)
         return True
 
@@ -171,30 +168,17 @@ class LocalStore:
 
     # Reading
 
-    def _written(self, entry: CacheEntry, fallback: datetime) -> datetime:
-        """When the tag's manifest blob was written, else when index.json was."""
-        from s3cache_cli.digest import InvalidDigest, parse_digest
-
-        try:
-            path = self.blob_path(parse_digest(entry.etag))
-        except InvalidDigest:
-            return fallback
-        return _mtime(path) if _regular_file(path) else fallback
-
-    def _read_index(self) -> dict[str, Any]:
-        path = self.root / INDEX
-        try:
-            index = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            raise OperationFailed(
-                f"{path} does not exist",
-                hint="give the directory that --cache-to type=local,dest=DIR wrote",
-            ) from None
-        except (OSError, ValueError) as error:
-            raise OperationFailed(f"cannot read {path}: {error}") from error
-        if not isinstance(index, dict):
-            raise OperationFailed(f"{path} is not an OCI image index")
-        return index
+    def _cache_entry(self, descriptor: Descriptor, written: datetime) -> CacheEntry:
+        name = descriptor.tag or str(descriptor.digest)
+        path = self.blob_path(descriptor.digest)
+        return CacheEntry(
+            name=name,
+            location=f"{INDEX}#{name}",
+            size=descriptor.size,
+            modified=_mtime(path) if _regular_file(path) else written,
+            etag=str(descriptor.digest),
+            media_type=descriptor.media_type or None,
+        )
 
     def _manifest(self, entry: CacheEntry) -> _Manifest:
         with self._lock:
@@ -209,31 +193,21 @@ class LocalStore:
 
     def _load_manifest(self, entry: CacheEntry) -> _Manifest:
         ref = BlobRef(_entry_digest(entry), entry.size, entry.media_type or "")
-        data = self._read_small(ref, entry)
+        data = self._read_blob(_descriptor(ref), entry)
         try:
             document = json.loads(data)
         except ValueError as error:
             raise InvalidManifest(f"{entry.location}: not JSON: {error}") from error
-        return _split_manifest(document, ref, entry)
 
-    def _read_small(self, ref: BlobRef, entry: CacheEntry) -> bytes:
-        """A manifest or config blob, checked against its digest and size."""
-        from s3cache_cli.digest import DigestVerifier
+        config, layers = split_manifest(document, entry.location)
+        return _Manifest(ref, config, layers)
 
-        path = self.blob_path(ref.digest)
-        if not _regular_file(path):
-            raise InvalidManifest(f"{entry.location}: blob {ref.digest} is missing")
-        if path.lstat().st_size > MANIFEST_SIZE_LIMIT:
-            raise InvalidManifest(f"{entry.location}: {path} is too large")
-
-        data = path.read_bytes()
-        verifier = DigestVerifier(ref.digest, ref.size)
-        verifier.update(data)
+    def _read_blob(self, descriptor: Descriptor, entry: CacheEntry) -> bytes:
+        """A manifest or config blob, checked; a damaged one makes the tag invalid."""
         try:
-            verifier.check(str(path))
+            return self.layout.read_blob(descriptor.digest, size=descriptor.size)
         except IntegrityError as error:
             raise InvalidManifest(f"{entry.location}: {error.message}") from None
-        return data
 
     def _blob_files(self) -> Iterator[tuple[Path, Digest | None]]:
         """Every entry under blobs/, with its digest when its path is one."""
@@ -272,80 +246,12 @@ class LocalStore:
 class _Manifest:
     """A tag's manifest split into its config and layer descriptors."""
 
-    def __init__(self, ref: BlobRef, config: BlobRef, layers: list[dict]) -> None:
+    def __init__(
+        self, ref: BlobRef, config: Descriptor, layers: list[Descriptor]
+    ) -> None:
         self.ref = ref
         self.config = config
         self.layers = layers
-
-
-class _IndexLock:
-    """BuildKit's exclusive flock on index.json.lock while index.json changes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> _IndexLock:
-        import fcntl
-
-        self._file = self.path.open("a")
-        fcntl.flock(self._file, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        import fcntl
-
-        fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._file.close()
-
-
-def _split_manifest(document: object, ref: BlobRef, entry: CacheEntry) -> _Manifest:
-    from s3cache_cli.oci.mediatypes import CACHE_CONFIG
-
-    if not isinstance(document, dict):
-        raise InvalidManifest(f"{entry.location}: not a JSON object")
-
-    if "config" in document:
-        config, layers = document.get("config"), document.get("layers") or []
-    else:
-        described = document.get("manifests") or []
-        configs = [d for d in described if _media_type(d) == CACHE_CONFIG]
-        config = configs[-1] if configs else None
-        layers = [d for d in described if _media_type(d) != CACHE_CONFIG]
-
-    if not isinstance(config, dict) or _media_type(config) != CACHE_CONFIG:
-        raise InvalidManifest(f"{entry.location}: names no {CACHE_CONFIG} blob")
-    return _Manifest(ref, _blob_ref(config, entry), list(layers))
-
-
-def _blob_ref(descriptor: dict, entry: CacheEntry) -> BlobRef:
-    from s3cache_cli.digest import InvalidDigest, parse_digest
-
-    try:
-        digest = parse_digest(descriptor.get("digest"))
-    except InvalidDigest as error:
-        raise InvalidManifest(f"{entry.location}: {error}") from None
-    size = descriptor.get("size")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise InvalidManifest(f"{entry.location}: {digest} has no valid size")
-    return BlobRef(digest, size, _media_type(descriptor))
-
-
-def _cache_entry(descriptor: object, position: int, modified: datetime) -> CacheEntry:
-    if not isinstance(descriptor, dict):
-        descriptor = {}
-    annotations = descriptor.get("annotations") or {}
-    digest = str(descriptor.get("digest", ""))
-    name = annotations.get(REF_NAME) if isinstance(annotations, dict) else None
-    name = str(name) if name else digest or f"#{position}"
-    size = descriptor.get("size")
-    return CacheEntry(
-        name=name,
-        location=f"{INDEX}#{name}",
-        size=size if isinstance(size, int) else 0,
-        modified=modified,
-        etag=digest,
-        media_type=_media_type(descriptor) or None,
-    )
 
 
 def _entry_digest(entry: CacheEntry) -> Digest:
@@ -357,36 +263,25 @@ def _entry_digest(entry: CacheEntry) -> Digest:
         raise InvalidManifest(f"{entry.location}: {error}") from None
 
 
-def _same(descriptor: object, entry: CacheEntry) -> bool:
-    if not isinstance(descriptor, dict):
+def _same(item: object, entry: CacheEntry) -> bool:
+    """The index.json entry the cache was listed from, unchanged."""
+    if not isinstance(item, dict):
         return False
-    annotations = descriptor.get("annotations") or {}
-    name = annotations.get(REF_NAME) if isinstance(annotations, dict) else None
-    return name == entry.name and descriptor.get("digest") == entry.etag
+    annotations = item.get("annotations")
+    tag = None
+    if isinstance(annotations, dict):
+        tag = annotations.get(REF_NAME_ANNOTATION)
+    return (tag or item.get("digest")) == entry.name and (
+        item.get("digest") == entry.etag
+    )
 
 
-def _media_type(descriptor: object) -> str:
-    if not isinstance(descriptor, dict):
-        return ""
-    return str(descriptor.get("mediaType") or "")
+def _descriptor(ref: BlobRef) -> Descriptor:
+    return Descriptor(ref.media_type, ref.digest, ref.size)
 
 
-def _write_atomically(path: Path, document: dict[str, Any]) -> None:
-    import os
-    import tempfile
-
-    data = json.dumps(document, separators=(",", ":")).encode()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index.json.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _blob_ref(descriptor: Descriptor) -> BlobRef:
+    return BlobRef(descriptor.digest, descriptor.size, descriptor.media_type)
 
 
 def _regular_file(path: Path) -> bool:

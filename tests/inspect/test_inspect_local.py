@@ -195,7 +195,14 @@ def test_an_unreadable_index_json_exits_1(tmp_path, run_cli) -> None:
     result = inspect(run_cli, tmp_path)
 
     assert result.exit_code == 1
-    assert f"error: cannot read {tmp_path / 'index.json'}" in result.stderr
+    assert f"error: {tmp_path / 'index.json'} is not valid JSON" in result.stderr
+
+
+def test_a_directory_without_index_json_exits_3(tmp_path, run_cli) -> None:
+    result = inspect(run_cli, tmp_path)
+
+    assert result.exit_code == 3
+    assert "holds no cache: index.json is missing" in result.stderr
 
 
 def test_a_broken_tag_is_invalid_not_a_traceback(local_fixture, run_cli) -> None:
@@ -213,7 +220,7 @@ def test_a_broken_tag_is_invalid_not_a_traceback(local_fixture, run_cli) -> None
     assert result.exit_code == 0
     invalid = {c["name"]: c["reason"] for c in result.json["invalid"]}
     assert sorted(invalid) == ["latest", "oci"]
-    assert invalid["oci"] == f"blob sha256:{config.name} is missing"
+    assert invalid["oci"] == f"sha256:{config.name} is missing from {root}"
 
 
 def test_json_for_a_named_tag_has_its_own_blobs_and_no_storage(

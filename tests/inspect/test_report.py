@@ -82,7 +82,7 @@ def test_an_unreadable_tag_becomes_invalid_with_its_reason(local_fixture) -> Non
     assert [c.name for c in inventory.caches] == ["latest"]
     [invalid] = inventory.invalid
     assert invalid.name == "oci"
-    assert invalid.reason == f"blob sha256:{oci_manifest.name} is missing"
+    assert invalid.reason == f"sha256:{oci_manifest.name} is missing from {root}"
 
 
 def test_select_keeps_the_order_named_and_drops_repeats(local_fixture) -> None:

@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from s3cache_cli.digest import parse_digest
-from s3cache_cli.errors import IntegrityError, InvalidManifest, OperationFailed
+from s3cache_cli.errors import (
+    CacheNotFound,
+    IntegrityError,
+    InvalidManifest,
+    OperationFailed,
+)
 from s3cache_cli.oci.mediatypes import (
     CACHE_CONFIG,
     DOCKER_MANIFEST_LIST,
@@ -149,15 +154,15 @@ def test_a_missing_config_blob_is_invalid(local_fixture) -> None:
 def test_an_unreadable_index_json_fails_naming_it(tmp_path) -> None:
     (tmp_path / "index.json").write_text("{not json")
 
-    with pytest.raises(OperationFailed, match=r"cannot read .*index\.json"):
+    with pytest.raises(InvalidManifest, match=r"index\.json is not valid JSON"):
         list(LocalStore(tmp_path).list_caches())
 
 
-def test_a_directory_without_index_json(tmp_path) -> None:
-    with pytest.raises(OperationFailed, match="does not exist") as raised:
+def test_a_directory_without_index_json_holds_no_cache(tmp_path) -> None:
+    with pytest.raises(CacheNotFound, match=r"index\.json is missing") as raised:
         list(LocalStore(tmp_path).list_caches())
 
-    assert "dest=DIR" in raised.value.hint
+    assert "--cache-to type=local" in raised.value.hint
 
 
 def test_delete_cache_removes_one_tag_and_keeps_the_others(local_fixture) -> None:
