@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ import click
 from s3cache_cli.cli.app import App
 from s3cache_cli.cli.options import common_options
 from s3cache_cli.cli.params import CacheSpec, report_spec_notes
-from s3cache_cli.errors import CacheNotFound, ExitCode, UsageError
+from s3cache_cli.errors import CacheNotFound, UsageError
 
 if TYPE_CHECKING:
     from s3cache_cli.prune.execute import Pruner, PruneReport
@@ -98,7 +97,8 @@ def prune(
     A local cache directory: drop the tag old and the blobs only it used:
       s3cache prune -f --cache-to 'type=local,dest=/tmp/cache,tag=old'
 
-    Exit status: 0 done, 1 a manifest could not be read (nothing deleted) or
+    Exit status: 0 done (or the question answered no), 1 a manifest could
+    not be read (nothing deleted) or
     a delete failed, 2 usage (also: no terminal and neither --force nor
     --dry-run), 3 a named cache does not exist, 4 credentials.
     """
@@ -140,8 +140,9 @@ def _prune(
     elif force or _confirmed(app, pruner, choice, store):
         report = pruner.run(choice)
     else:
+        # As docker buildx prune: declining is an answer, not a failure.
         app.info("nothing was deleted")
-        sys.exit(ExitCode.FAILED)
+        return
 
     _show(app, report, store=store.description, grace=grace, rules=rules)
     _raise_for_missing(report, store.description)
