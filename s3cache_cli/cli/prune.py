@@ -46,8 +46,8 @@ EXPORT_MARGIN = timedelta(hours=1)
     multiple=True,
     metavar="KEY=VALUE",
     help="until=DURATION: delete caches not modified for that long, a Go "
-    "duration (24h, 90m, 168h; no days). name=GLOB (repeatable): only caches "
-    "whose name matches may be deleted.",
+    "duration (24h, 90m, 168h; no days). name=GLOB (repeatable): narrow the "
+    "other selectors to matching names; alone it deletes no cache.",
 )
 @click.option("--all", "everything", is_flag=True, help="Delete every cache.")
 @click.option(
@@ -112,6 +112,7 @@ def prune(
         )
 
     report_spec_notes(app, spec, flag=flag)
+    _warn_if_name_filter_alone(app, rules)
     app.ignore_error = spec.ignore_error
     _prune(app, spec, rules, grace_period, dry_run=dry_run, force=force)
 
@@ -186,6 +187,17 @@ def _rules(
         everything=everything,
         keep_storage=limit,
     )
+
+
+def _warn_if_name_filter_alone(app: App, rules: Rules) -> None:
+    """``--filter name=`` alone selects nothing, which reads like a bug."""
+    if rules.filters.name_globs and not rules.selects_caches:
+        app.warn(
+            "--filter name= only narrows --all, --filter until= and "
+            "--keep-storage, so no cache is deleted; add --all to delete the "
+            "caches it matches (or --filter until=DURATION for those unused "
+            "that long)"
+        )
 
 
 def _explicit_names(spec: S3Spec | LocalSpec) -> tuple[str, ...]:
