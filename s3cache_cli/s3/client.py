@@ -85,14 +85,13 @@ def connect(
     if not no_sign_request:
         source = _credential_source(session)
     pool = max_pool_connections or max(10, spec.upload_parallelism * 2 + 2)
+    config = _client_config(spec, endpoint_url, no_sign_request, pool)
     client = session.create_client(
-        "s3",
-        region_name=spec.region,
-        endpoint_url=endpoint_url,
-        config=_client_config(spec, endpoint_url, no_sign_request, pool),
+        "s3", region_name=spec.region, endpoint_url=endpoint_url, config=config
     )
     if spec.disable_accept_encoding:
         client.meta.events.register("before-sign.s3", _drop_accept_encoding)
+    _send_blob_bodies_unsigned(client, config)
     log.debug("S3 client for %s at %s", spec.bucket, endpoint_url or "AWS")
     return S3Connection(client, spec, endpoint_url, source)
 
@@ -160,6 +159,29 @@ def _retries(spec: S3Spec) -> dict[str, Any]:
     if spec.retry_max_attempts is not None:
         retries["total_max_attempts"] = spec.retry_max_attempts
     return retries
+
+
+def _send_blob_bodies_unsigned(client: Any, config: Any) -> None:
+    """Sign a streamed blob body as UNSIGNED-PAYLOAD; keep signing the rest.
+
+    botocore signs a body by hashing it (over plain http, and over https
+    when no checksum header goes along), which reads every blob a second
+    time. A body that says ``checked_against_digest`` is a blob whose bytes
+    are hashed against its digest before they are published, and every
+    import hashes them again; the manifests have no digest of their own and
+    stay signed.
+    """
+    from botocore.config import Config
+
+    s3_options = {**(config.s3 or {}), "payload_signing_enabled": False}
+    unsigned = config.merge(Config(s3=s3_options))
+
+    def choose(request: Any, **_: Any) -> None:
+        if getattr(request.body, "checked_against_digest", False):
+            request.context["client_config"] = unsigned
+
+    for operation in ("PutObject", "UploadPart"):
+        client.meta.events.register(f"before-sign.s3.{operation}", choose)
 
 
 def _drop_accept_encoding(request: Any, **_: Any) -> None:
