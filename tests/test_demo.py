@@ -24,9 +24,9 @@ def test_the_demo_runs_the_round_trip_and_passes() -> None:
     lines = completed.stdout.splitlines()
     steps = [line.split(" ", 1)[0] for line in lines if line[:1].isdigit()]
     assert steps == ["1.", "2.", "3.", "4.", "5."]
-    for command in ("export", "import"):
+    for command in ("export", "inspect --check", "import"):
         assert any(line.startswith(f"   $ s3cache {command} --") for line in lines)
-    assert "   manifests/demo (3490 bytes)" in lines
+    assert "   |   every blob is present" in lines
     assert "   |   6 blobs: 6 downloaded (1.5 MiB), 0 already present" in lines
     assert lines[-1].startswith("OK: the imported cache holds the same blobs")
 

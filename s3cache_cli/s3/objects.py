@@ -7,6 +7,7 @@ existence checks. Each call translates botocore errors into ``S3CacheError``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -36,17 +37,8 @@ class ObjectInfo:
 
 def head(conn: S3Connection, key: str) -> ObjectInfo | None:
     """The object's size, ETag and age, or None when it does not exist."""
-    import botocore.exceptions
-
-    try:
-        response = conn.client.head_object(Bucket=conn.bucket, Key=key)
-    except botocore.exceptions.ClientError as error:
-        if error_code(error) in _MISSING_CODES:
-            return None
-        raise translate(error, bucket=conn.bucket, key=key) from error
-    except botocore.exceptions.BotoCoreError as error:
-        raise translate(error, bucket=conn.bucket, key=key) from error
-    return _info(key, response)
+    response = _call_unless_missing(conn, key, conn.client.head_object)
+    return None if response is None else _info(key, response)
 
 
 def get_small(
@@ -56,16 +48,9 @@ def get_small(
 
     An object over ``limit`` bytes is refused without reading its body.
     """
-    import botocore.exceptions
-
-    try:
-        response = conn.client.get_object(Bucket=conn.bucket, Key=key)
-    except botocore.exceptions.ClientError as error:
-        if error_code(error) in _MISSING_CODES:
-            return None
-        raise translate(error, bucket=conn.bucket, key=key) from error
-    except botocore.exceptions.BotoCoreError as error:
-        raise translate(error, bucket=conn.bucket, key=key) from error
+    response = _call_unless_missing(conn, key, conn.client.get_object)
+    if response is None:
+        return None
     info = _info(key, response)
     body = response["Body"]
     try:
@@ -90,6 +75,22 @@ def put_small(conn: S3Connection, key: str, data: bytes) -> None:
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         raise translate(e, bucket=conn.bucket, key=key) from e
     log.debug("put s3://%s/%s (%d bytes)", conn.bucket, key, len(data))
+
+
+def _call_unless_missing(
+    conn: S3Connection, key: str, operation: Callable[..., dict]
+) -> dict | None:
+    """``operation(Bucket=, Key=)``; None for a missing key, else its errors named."""
+    import botocore.exceptions
+
+    try:
+        return operation(Bucket=conn.bucket, Key=key)
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) in _MISSING_CODES:
+            return None
+        raise translate(error, bucket=conn.bucket, key=key) from error
+    except botocore.exceptions.BotoCoreError as error:
+        raise translate(error, bucket=conn.bucket, key=key) from error
 
 
 def _read_exactly(body: object, size: int, conn: S3Connection, key: str) -> bytes:
