@@ -99,7 +99,11 @@ def connect(
 def _session(spec: S3Spec) -> botocore.session.Session:
     import botocore.session
 
+    from s3cache_cli.s3.timestamps import parse_timestamp
+
     session = botocore.session.Session()
+    parsers = session.get_component("response_parser_factory")
+    parsers.set_parser_defaults(timestamp_parser=parse_timestamp)
     if spec.region:
         session.set_config_variable("region", spec.region)
     if spec.access_key_id and spec.secret_access_key:
