@@ -75,26 +75,22 @@ def survey(
     touch_refresh: timedelta,
     parallelism: int = HEAD_PARALLELISM,
 ) -> ExportPlan:
-    """Find which blobs ``conn`` holds, decide what each needs, and check in
-    the source each blob that will be sent: all of it before anything is
-    written.
+    """HEAD every blob in ``conn``, decide what it needs, and check in the
+    source each blob that will be sent: all of it before anything is written.
 
-    A listing answers for most blobs at once; the rest get a HEAD each. Each
-    worker checks its blob right after its answer, so hashing overlaps with
-    the requests instead of waiting for all of them.
+    Each worker checks its blob right after the HEAD, so hashing overlaps
+    with the requests instead of waiting for all of them.
     """
-    from s3cache_cli.export.listing import list_blobs
     from s3cache_cli.s3.objects import head
 
     source.precheck(sizes)
     now = datetime.now(UTC)
-    keys = {digest: conn.spec.blob_key(str(digest)) for digest in sizes}
-    listing = list_blobs(conn, keys.values())
 
     def look(digest: Digest, cancel: CancelToken) -> BlobStep:
-        key = keys[digest]
-        found = listing.get(key) if listing.knows(key) else head(conn, key)
-        action = decide(sizes[digest], found, now=now, touch_refresh=touch_refresh)
+        key = conn.spec.blob_key(str(digest))
+        action = decide(
+            sizes[digest], head(conn, key), now=now, touch_refresh=touch_refresh
+        )
         step = BlobStep(digest, sizes[digest], key, action)
         source.check_blob(step)
         return step
@@ -106,9 +102,9 @@ def survey(
         raise
 
     plan = ExportPlan(tuple(steps))
-    # A listing or found blobs prove the bucket exists; otherwise the check
-    # costs a request only when something is about to be created in it.
-    if not listing.listed and (not plan.steps or plan.having(Action.UPLOAD)):
+    # Found blobs prove the bucket exists; the check costs a request only
+    # when something is about to be created in it.
+    if not plan.steps or plan.having(Action.UPLOAD):
         check_bucket(conn)
     return plan
 
