@@ -254,7 +254,7 @@ def test_help_shows_a_real_example_without_loading_boto3() -> None:
         "    cli(['export', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('boto3' in sys.modules)\n"
+        "print({'boto3', 'botocore'} & set(sys.modules) or False)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
