@@ -44,3 +44,16 @@ def test_inspect_sample_is_real_output(run_cli, buildkit_s3_bucket) -> None:
     assert result.exit_code == 0, result.stderr
     assert normalised(output) == normalised(sample("Inspect"))
     assert "UTC" in sample("Inspect")
+
+
+def test_prune_sample_of_a_fresh_bucket_is_real_output(
+    run_cli, buildkit_s3_bucket
+) -> None:
+    spec = buildkit_s3_bucket.spec()
+
+    result = run_cli("prune", "--force", "--all", "--cache-to", spec)
+
+    assert result.exit_code == 0, result.stderr
+    assert "25h grace" in sample("Prune")
+    assert sample("Prune").strip() in result.stdout.splitlines()
+    assert buildkit_s3_bucket.keys("manifests/") == []
