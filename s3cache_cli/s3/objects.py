@@ -7,13 +7,15 @@ the last one into an ``S3CacheError``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from s3cache_cli.errors import OperationFailed
+from s3cache_cli.errors import IntegrityError, OperationFailed
 from s3cache_cli.s3.errors import error_code
 from s3cache_cli.s3.retry import call_with_retries
 
@@ -27,6 +29,9 @@ log = logging.getLogger(__name__)
 MANIFEST_SIZE_LIMIT = 64 * 1024 * 1024
 OCTET_STREAM = "application/octet-stream"
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_MD5_ETAG = re.compile(r"[0-9a-f]{32}")
+# A store whose ETags are not MD5s: a body counts once two reads agree.
+READS_TO_AGREE = 3
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,29 @@ def get_small(
 ) -> tuple[bytes, ObjectInfo] | None:
     """The whole body of a small object, or None when it does not exist.
 
-    An object over ``limit`` bytes is refused without reading its body; a
-    body that breaks off is read again.
+    An object over ``limit`` bytes is refused without reading its body. A
+    body that breaks off is read again, and so is one that fails its check
+    (see ``_read_checked``): a manifest has no digest of its own to catch a
+    damaged byte with.
     """
-    return call_with_retries(
-        conn.bucket, key, lambda: _read(conn, key, limit), what=f"read of {key}"
+    previous: tuple[bytes, ObjectInfo] | None = None
+    for _ in range(READS_TO_AGREE):
+        found = call_with_retries(
+            conn.bucket,
+            key,
+            lambda: _read_checked(conn, key, limit),
+            what=f"read of {key}",
+        )
+        if found is None:
+            return None
+        data, info, checked = found
+        if checked or previous == (data, info):
+            return data, info
+        previous = data, info
+
+    raise IntegrityError(
+        f"s3://{conn.bucket}/{key} read differently {READS_TO_AGREE} times",
+        hint="the network or a proxy on the way damages data; try again later",
     )
 
 
@@ -85,7 +108,15 @@ def _call_unless_missing(
         raise
 
 
-def _read(conn: S3Connection, key: str, limit: int) -> tuple[bytes, ObjectInfo] | None:
+def _read_checked(
+    conn: S3Connection, key: str, limit: int
+) -> tuple[bytes, ObjectInfo, bool] | None:
+    """One GET: the body, what S3 says about it, and whether it was checked.
+
+    Where the ETag must be the body's MD5 (one PUT, no server-side
+    encryption: AWS and the stores that copy it) a mismatch is damage,
+    raised to be retried. Elsewhere the caller reads until two reads agree.
+    """
     response = _call_unless_missing(conn, key, conn.client.get_object)
     if response is None:
         return None
@@ -101,7 +132,7 @@ def _read(conn: S3Connection, key: str, limit: int) -> tuple[bytes, ObjectInfo] 
         data = _read_exactly(body, info.size)
     finally:
         body.close()
-    return data, info
+    return data, info, _md5_matches(data, response, f"s3://{conn.bucket}/{key}")
 
 
 def _read_exactly(body: Any, size: int) -> bytes:
@@ -113,6 +144,21 @@ def _read_exactly(body: Any, size: int) -> bytes:
             actual_bytes=len(data), expected_bytes=size
         )
     return data
+
+
+def _md5_matches(data: bytes, response: dict, what: str) -> bool:
+    """True when the ETag is the MD5 of ``data``; raises when it must be and
+    is not; False when the store's ETag may be something else."""
+    etag = str(response.get("ETag", "")).strip('"')
+    if hashlib.md5(data, usedforsecurity=False).hexdigest() == etag:
+        return True
+
+    encrypted = response.get("ServerSideEncryption") or response.get(
+        "SSECustomerAlgorithm"
+    )
+    if _MD5_ETAG.fullmatch(etag) and not encrypted:
+        raise IntegrityError(f"{what} does not match its ETag: damaged on the way")
+    return False
 
 
 def _info(key: str, response: dict) -> ObjectInfo:
