@@ -11,7 +11,12 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from s3cache_cli.errors import IntegrityError, InvalidManifest, S3CacheError
+from s3cache_cli.errors import (
+    CredentialsError,
+    IntegrityError,
+    InvalidManifest,
+    S3CacheError,
+)
 from s3cache_cli.s3 import objects
 from s3cache_cli.s3.errors import error_code, translate
 from s3cache_cli.s3.listing import pages
@@ -273,9 +278,14 @@ class S3Store:
         try:
             with_retries(batch.attempt, what=f"delete {len(keys)} blobs")
         except Exception as error:
+            refusal = error
             if error is not batch.last_refusal:
-                raise translate(error, bucket=self.conn.bucket) from error
-            batch.give_up(str(error))
+                refusal = translate(error, bucket=self.conn.bucket)
+            # A request that failed for good refused every key it named;
+            # the error then lists them instead of only naming the bucket.
+            if isinstance(refusal, CredentialsError):
+                raise refusal from error
+            batch.give_up(str(refusal))
         return batch.refused
 
     def _blob_key(self, digest: Digest) -> str:
