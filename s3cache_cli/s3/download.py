@@ -372,7 +372,12 @@ class _Fetcher:
             progress.roll_back()
             state.restart()
 
-        with_retries(verify, what=f"verify {what}", attempts=2, before_retry=start_over)
+        with_retries(
+            verify,
+            what=f"verify {what}",
+            attempts=self._settings.attempts,
+            before_retry=start_over,
+        )
         state.place()
         self._listener.blob_done(str(download.digest), download.size, "downloaded")
 

@@ -125,7 +125,7 @@ class S3Store:
             return found
 
         try:
-            found = with_retries(attempt, what=f"verify {key}", attempts=3)
+            found = with_retries(attempt, what=f"verify {key}")
         except Exception as error:
             raise translate(error, bucket=self.conn.bucket, key=key) from error
         if not found:
