@@ -54,10 +54,11 @@ def export(
     """Put a BuildKit build cache into S3, where `docker buildx build
     --cache-from type=s3,...` with the same string finds it.
 
-    DIR is short for --cache-from type=local,src=DIR: the folder a build wrote
-    with --cache-to type=local,dest=DIR. Blobs already in the bucket are not
-    sent again (stale ones are touched); the manifest is written under every
-    name, last.
+    DIR is short for --cache-from type=local,src=DIR: the tag latest of the
+    folder a build wrote with --cache-to type=local,dest=DIR. To export
+    another tag, give --cache-from type=local,src=DIR,tag=T instead of DIR.
+    Blobs already in the bucket are not sent again (stale ones are touched);
+    the manifest is written under every name, last.
 
     \b
     Example:
@@ -113,7 +114,11 @@ def _source_spec(
 
     source = click.get_current_context().get_parameter_source("cache_from")
     if cache_from is not None and source is click.core.ParameterSource.COMMANDLINE:
-        raise UsageError("give either DIR or --cache-from, not both")
+        raise UsageError(
+            "give either DIR or --cache-from, not both",
+            hint="to choose a tag, drop DIR and pass "
+            f"--cache-from 'type=local,src={directory},tag=T'",
+        )
     return spec_from_argument(directory, "from")
 
 

@@ -97,7 +97,11 @@ def import_(
 
 def _target(directory: str | None, target: LocalSpec | None) -> LocalSpec:
     if directory is not None and target is not None:
-        raise UsageError("give the directory as DIR or as --cache-to, not both")
+        raise UsageError(
+            "give the directory as DIR or as --cache-to, not both",
+            hint="to choose a tag, drop DIR and pass "
+            f"--cache-to 'type=local,dest={directory},tag=T'",
+        )
     if target is not None:
         return target
     if directory is None:

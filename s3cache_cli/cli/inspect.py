@@ -34,7 +34,9 @@ LOCAL_PARALLELISM = 4
     "directory: its digest too); exit 1 if not.",
 )
 @click.option(
-    "--deep", is_flag=True, help="With --check: download every blob and hash it."
+    "--deep",
+    is_flag=True,
+    help="Download every blob and hash it (implies --check).",
 )
 @click.option(
     "--no-sign-request",

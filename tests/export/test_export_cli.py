@@ -202,6 +202,28 @@ def test_usage_errors_exit_2(
     assert bucket.keys() == []
 
 
+def test_dir_and_cache_from_together_say_how_to_pick_a_tag(
+    run_cli, bucket, local_fixture
+) -> None:
+    source = str(local_fixture("run-max"))
+
+    result = run_cli(
+        "export",
+        source,
+        "--cache-from",
+        f"type=local,src={source},tag=v1",
+        "--cache-to",
+        bucket.spec(),
+    )
+
+    assert result.exit_code == 2
+    assert "give either DIR or --cache-from, not both" in result.stderr
+    assert (
+        "to choose a tag, drop DIR and pass "
+        f"--cache-from 'type=local,src={source},tag=T'" in result.stderr
+    )
+
+
 def test_cache_to_is_required(run_cli, local_fixture) -> None:
     result = run_cli("export", str(local_fixture("run-max")))
 
