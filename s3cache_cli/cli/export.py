@@ -9,7 +9,11 @@ import click
 
 from s3cache_cli.cli.app import App
 from s3cache_cli.cli.options import cache_from_option, cache_to_option, common_options
-from s3cache_cli.cli.params import report_spec_notes, spec_from_argument
+from s3cache_cli.cli.params import (
+    complete_directory,
+    report_spec_notes,
+    spec_from_argument,
+)
 from s3cache_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -22,7 +26,9 @@ if TYPE_CHECKING:
 
 
 @click.command("export")
-@click.argument("directory", required=False, metavar="[DIR]")
+@click.argument(
+    "directory", required=False, metavar="[DIR]", shell_complete=complete_directory
+)
 @cache_to_option(
     allowed_types=("s3",),
     required=True,

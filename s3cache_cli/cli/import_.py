@@ -18,7 +18,11 @@ import click
 
 from s3cache_cli.cli.app import App
 from s3cache_cli.cli.options import cache_from_option, cache_to_option, common_options
-from s3cache_cli.cli.params import report_spec_notes, spec_from_argument
+from s3cache_cli.cli.params import (
+    complete_directory,
+    report_spec_notes,
+    spec_from_argument,
+)
 from s3cache_cli.errors import CacheNotFound, OperationFailed, UsageError
 from s3cache_cli.ui.units import format_bytes, format_duration
 
@@ -38,7 +42,9 @@ Example:
 
 
 @click.command("import", epilog=EXAMPLE)
-@click.argument("directory", required=False)
+@click.argument(
+    "directory", required=False, metavar="[DIR]", shell_complete=complete_directory
+)
 @cache_from_option(
     "sources",
     multiple=True,

@@ -84,6 +84,15 @@ def _environment_note(param: click.Parameter | None, ctx: click.Context | None) 
     return f"\n(read from the environment variable {', '.join(names)})"
 
 
+def complete_directory(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """A bare ``DIR`` argument: the shell offers directories itself."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="dir")]
+
+
 def spec_from_argument(value: str, direction: Direction) -> LocalSpec:
     """A bare ``DIR`` argument as ``type=local,src=DIR`` (or ``dest=DIR``)."""
     if not value:

@@ -19,14 +19,11 @@ from s3cache_cli.export.plan import Action, BlobStep, ExportPlan, decide
 from s3cache_cli.s3.transfer import CancelToken, TransferListener, run_parallel
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import timedelta
 
     from s3cache_cli.digest import Digest
-    from s3cache_cli.export.listing import Listing
     from s3cache_cli.export.sources import CacheSource
     from s3cache_cli.s3.client import S3Connection
-    from s3cache_cli.s3.objects import ObjectInfo
 
 log = logging.getLogger(__name__)
 
@@ -78,65 +75,38 @@ def survey(
     touch_refresh: timedelta,
     parallelism: int = HEAD_PARALLELISM,
 ) -> ExportPlan:
-    """Find which blobs ``conn`` holds, decide what each needs, and check in
-    the source each blob that will be sent: all of it before anything is
-    written.
+    """HEAD every blob in ``conn``, decide what it needs, and check in the
+    source each blob that will be sent: all of it before anything is written.
 
-    A listing answers for most blobs at once; the rest get a HEAD each. Each
-    worker checks its blob right after its answer, so hashing overlaps with
-    the requests instead of waiting for all of them. A blob the listing
-    settles and that is not sent needs neither, so it gets no worker.
+    Each worker checks its blob right after the HEAD, so hashing overlaps
+    with the requests instead of waiting for all of them.
     """
-    from s3cache_cli.export.listing import list_blobs
     from s3cache_cli.s3.objects import head
 
     source.precheck(sizes)
     now = datetime.now(UTC)
-    keys = {digest: conn.spec.blob_key(str(digest)) for digest in sizes}
-    listing = list_blobs(conn, keys.values())
-
-    def step_for(digest: Digest, found: ObjectInfo | None) -> BlobStep:
-        action = decide(sizes[digest], found, now=now, touch_refresh=touch_refresh)
-        return BlobStep(digest, sizes[digest], keys[digest], action)
 
     def look(digest: Digest, cancel: CancelToken) -> BlobStep:
-        key = keys[digest]
-        found = listing.get(key) if listing.knows(key) else head(conn, key)
-        step = step_for(digest, found)
+        key = conn.spec.blob_key(str(digest))
+        action = decide(
+            sizes[digest], head(conn, key), now=now, touch_refresh=touch_refresh
+        )
+        step = BlobStep(digest, sizes[digest], key, action)
         source.check_blob(step)
         return step
 
-    settled = _settled_by_listing(listing, keys, step_for)
-    rest = [digest for digest in sizes if digest not in settled]
     try:
-        looked = run_parallel(rest, look, parallelism=parallelism)
+        steps = run_parallel(list(sizes), look, parallelism=parallelism)
     except CredentialsError:
         check_bucket(conn)  # says why, when the server tells a listing
         raise
 
-    found = settled | dict(zip(rest, looked, strict=True))
-    steps = [found[digest] for digest in sizes]
     plan = ExportPlan(tuple(steps))
-    # A listing or found blobs prove the bucket exists; otherwise the check
-    # costs a request only when something is about to be created in it.
-    if not listing.listed and (not plan.steps or plan.having(Action.UPLOAD)):
+    # Found blobs prove the bucket exists; the check costs a request only
+    # when something is about to be created in it.
+    if not plan.steps or plan.having(Action.UPLOAD):
         check_bucket(conn)
     return plan
-
-
-def _settled_by_listing(
-    listing: Listing,
-    keys: dict[Digest, str],
-    step_for: Callable[[Digest, ObjectInfo | None], BlobStep],
-) -> dict[Digest, BlobStep]:
-    """The steps the listing decides and that leave the source alone."""
-    settled = {}
-    for digest, key in keys.items():
-        if listing.knows(key):
-            step = step_for(digest, listing.get(key))
-            if step.action is not Action.UPLOAD:
-                settled[digest] = step
-    return settled
 
 
 def transfer(

@@ -62,9 +62,8 @@ def test_blobs_are_checked_then_sent_and_the_manifests_come_last(
 ) -> None:
     export(run_cli, local_fixture("run-max"), bucket.spec(name="app;app-alias"))
 
-    # One listing finds which blobs exist, instead of a HEAD for each.
-    assert s3_calls.operations()[0] == "ListObjectsV2"
-    assert s3_calls.operations(key_prefix="blobs/") == ["PutObject"] * 6
+    blob_calls = s3_calls.operations(key_prefix="blobs/")
+    assert blob_calls == ["HeadObject"] * 6 + ["PutObject"] * 6
     writes = [call for call in s3_calls.calls if call.operation == "PutObject"]
     assert [call.key for call in writes[-2:]] == [
         "manifests/app",
@@ -73,7 +72,7 @@ def test_blobs_are_checked_then_sent_and_the_manifests_come_last(
     assert all(call.key.startswith("blobs/") for call in writes[:-2])
 
 
-def test_a_second_export_sends_no_blob_and_only_lists_them(
+def test_a_second_export_sends_no_blob_and_only_heads_them(
     run_cli, bucket, local_fixture, s3_calls
 ) -> None:
     source = local_fixture("run-max")
@@ -84,9 +83,8 @@ def test_a_second_export_sends_no_blob_and_only_lists_them(
 
     assert document["blobs"] == {"upload": 0, "touch": 0, "present": 6}
     assert document["bytes_sent"] == 0
-    assert [call.operation for call in s3_calls.calls] == [
-        "ListObjectsV2",
-        "PutObject",
+    assert [call.operation for call in s3_calls.calls] == ["HeadObject"] * 6 + [
+        "PutObject"
     ]
     assert s3_calls.calls[-1].key == "manifests/app"
 
