@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 )
 @cache_to_option(
     allowed_types=("s3",),
+    advice={
+        "type": "this command takes type=s3 only; to write a local directory "
+        "from S3, use s3cache import"
+    },
     required=True,
     help="Where to put the cache: type=s3,bucket=…,region=…[,name=a;b].",
 )

@@ -56,6 +56,10 @@ Example:
 @cache_to_option(
     "target",
     allowed_types=("local",),
+    advice={
+        "type": "this command takes type=local only; to write a cache into S3, "
+        "use s3cache export"
+    },
     environment=False,
     help="The directory to write: type=local,dest=DIR[,tag=T]"
     "[,image-manifest=true][,oci-mediatypes=false]. A bare DIR argument "

@@ -28,7 +28,14 @@ EXPORT_MARGIN = timedelta(hours=1)
 @click.command("prune")
 @click.option(
     "--cache-to",
-    type=CacheSpec("to", allowed_types=("s3", "local")),
+    type=CacheSpec(
+        "to",
+        allowed_types=("s3", "local"),
+        advice={
+            "src": "prune takes the directory as dest=DIR "
+            "(or --cache-from type=local,src=DIR)"
+        },
+    ),
     metavar="SPEC",
     help="The bucket or directory to prune, as for docker buildx: "
     "type=s3,bucket=…,region=…[,prefix=…][,name=a;b] or type=local,dest=DIR"
@@ -36,7 +43,14 @@ EXPORT_MARGIN = timedelta(hours=1)
 )
 @click.option(
     "--cache-from",
-    type=CacheSpec("from", allowed_types=("s3", "local")),
+    type=CacheSpec(
+        "from",
+        allowed_types=("s3", "local"),
+        advice={
+            "dest": "prune takes the directory as src=DIR here "
+            "(or --cache-to type=local,dest=DIR)"
+        },
+    ),
     metavar="SPEC",
     help="The same as --cache-to (type=local takes src=DIR here).",
 )
