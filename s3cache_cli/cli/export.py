@@ -65,10 +65,14 @@ def export(
     the manifest is written under every name, last.
 
     \b
-    Example:
+    A build's local cache, put where BuildKit's type=s3 finds it:
       docker buildx build --cache-to type=local,dest=/tmp/cache,mode=max .
       s3cache export /tmp/cache \\
         --cache-to 'type=s3,region=eu-west-1,bucket=ci-cache,name=main'
+
+    Exit status: 0 done, 1 an upload failed or a blob is damaged, 2 usage,
+    3 no cache to export (no such directory, index.json or tag), 4
+    credentials.
     """
     source_spec = _source_spec(directory, cache_from)
     report_spec_notes(app, cache_to, flag="--cache-to")

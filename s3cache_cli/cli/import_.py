@@ -32,16 +32,8 @@ if TYPE_CHECKING:
     from s3cache_cli.s3.client import S3Connection
     from s3cache_cli.spec import LocalSpec, S3Spec
 
-EXAMPLE = """\b
-Example:
-  s3cache import \\
-    --cache-from 'type=s3,region=eu-west-1,bucket=ci-cache,name=pr-42;main' \\
-    ./buildkit-cache
-  docker buildx build --cache-from type=local,src=./buildkit-cache .
-"""
 
-
-@click.command("import", epilog=EXAMPLE)
+@click.command("import")
 @click.argument(
     "directory", required=False, metavar="[DIR]", shell_complete=complete_directory
 )
@@ -85,7 +77,18 @@ def import_(
     """Copy a BuildKit cache from S3 into a local directory.
 
     The directory is what `docker buildx build --cache-from type=local,src=DIR`
-    and `buildctl --import-cache type=local,src=DIR` read.
+    and `buildctl --import-cache type=local,src=DIR` read. DIR is short for
+    --cache-to type=local,dest=DIR and writes the tag latest.
+
+    \b
+    A branch's cache, else main's, then a build from it:
+      s3cache import \\
+        --cache-from 'type=s3,region=eu-west-1,bucket=ci-cache,name=pr-42;main' \\
+        ./buildkit-cache
+      docker buildx build --cache-from type=local,src=./buildkit-cache .
+
+    Exit status: 0 done, 1 a download failed or a blob is damaged, 2 usage,
+    3 none of the caches named exists, 4 credentials.
     """
     target = _target(directory, target)
     for spec in sources:

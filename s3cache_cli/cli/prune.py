@@ -112,9 +112,9 @@ def prune(
       s3cache prune -f --cache-to 'type=local,dest=/tmp/cache,tag=old'
 
     Exit status: 0 done (or the question answered no), 1 a manifest could
-    not be read (nothing deleted) or
-    a delete failed, 2 usage (also: no terminal and neither --force nor
-    --dry-run), 3 a named cache does not exist, 4 credentials.
+    not be read (nothing deleted) or a delete failed, 2 usage (also: no
+    terminal and neither --force nor --dry-run), 3 a named cache does not
+    exist (or the directory), 4 credentials.
     """
     spec, flag = _one_spec(cache_to, cache_from)
     rules = _rules(spec, filters, everything, keep_storage)
