@@ -50,21 +50,23 @@ def check_bucket(conn: S3Connection) -> None:
     bucket on the first PUT; a one-key listing names the cause. Credentials
     that may not list the bucket pass: BuildKit needs only HEAD, GET and PUT.
     """
-    import botocore.exceptions as bce
+    from s3cache_cli.s3.retry import call_with_retries
 
-    from s3cache_cli.s3.errors import error_code, translate
+    def list_one_key() -> None:
+        import botocore.exceptions as bce
 
-    try:
-        conn.client.list_objects_v2(
-            Bucket=conn.bucket, Prefix=conn.spec.blobs_root, MaxKeys=1
-        )
-    except bce.ClientError as error:
-        if error_code(error) in ("AccessDenied", "403"):
+        from s3cache_cli.s3.errors import error_code
+
+        try:
+            conn.client.list_objects_v2(
+                Bucket=conn.bucket, Prefix=conn.spec.blobs_root, MaxKeys=1
+            )
+        except bce.ClientError as error:
+            if error_code(error) not in ("AccessDenied", "403"):
+                raise
             log.debug("cannot list s3://%s; going on without", conn.bucket)
-            return
-        raise translate(error, bucket=conn.bucket) from error
-    except bce.BotoCoreError as error:
-        raise translate(error, bucket=conn.bucket) from error
+
+    call_with_retries(conn.bucket, None, list_one_key, what="listing of the bucket")
 
 
 def survey(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import threading
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 BLOB_MODE = 0o444
+TEMP_NAME = re.compile(r"\.[^/]+\.tmp-[0-9a-f]{12}")
 
 
 class BlobSizeMismatch(OperationFailed):
@@ -121,6 +123,12 @@ def download_blobs(
 def temp_beside(final: Path) -> Path:
     """A fresh hidden name in ``final``'s directory: ``.<name>.tmp-<random>``."""
     return final.with_name(f".{final.name}.tmp-{secrets.token_hex(6)}")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is one ``temp_beside`` makes: a write that never ended
+    if no process is still writing it."""
+    return TEMP_NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -375,7 +383,12 @@ class _Fetcher:
             progress.roll_back()
             state.restart()
 
-        with_retries(verify, what=f"verify {what}", attempts=2, before_retry=start_over)
+        with_retries(
+            verify,
+            what=f"verify {what}",
+            attempts=self._settings.attempts,
+            before_retry=start_over,
+        )
         state.place()
         self._listener.blob_done(str(download.digest), download.size, "downloaded")
 

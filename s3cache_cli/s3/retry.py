@@ -1,20 +1,24 @@
-"""The retry policy for whole transfers and parts, written with tenacity.
+"""The retry policy for every S3 call s3cache makes, written with tenacity.
 
-botocore already retries each request it sends. What it cannot retry is a
-response body that breaks off while we read it, or bytes that fail their
-digest: those restart the part (or the ranged read) here. Only the errors
-named in ``is_transient`` are retried; each attempt is logged as n/m.
+botocore retries each request a few times, but gives up after three tries
+(or sooner, once its retry quota is spent), and it cannot retry a response
+body that breaks off while we read it, or bytes that fail their digest. So
+every call goes through ``call_with_retries`` (or ``with_retries``) as well:
+a HEAD or a listing page as much as a part. Only the errors named in
+``is_transient`` are retried; each attempt is logged as n/m.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import tenacity
 
 from s3cache_cli.errors import IntegrityError
+from s3cache_cli.s3.errors import translate
+from s3cache_cli.s3.transfer import Cancelled
 
 log = logging.getLogger(__name__)
 
@@ -97,3 +101,31 @@ def with_retries(
         reraise=True,
     )
     return retrying(operation)
+
+
+def call_with_retries(
+    bucket: str,
+    key: str | None,
+    operation: Callable[[], Any],
+    *,
+    what: str,
+    before_retry: Callable[[], None] | None = None,
+) -> Any:
+    """Run one S3 call with retries; the last error becomes an S3CacheError
+    about ``bucket`` and ``key``."""
+    import botocore.exceptions as bce
+
+    def attempt() -> Any:
+        try:
+            return operation()
+        except bce.HTTPClientError as error:
+            # botocore wraps what the body raised; a cancel must not be retried.
+            inner = error.kwargs.get("error")
+            if isinstance(inner, Cancelled):
+                raise inner from None
+            raise
+
+    try:
+        return with_retries(attempt, what=what, before_retry=before_retry)
+    except (bce.ClientError, bce.BotoCoreError, OSError) as error:
+        raise translate(error, bucket=bucket, key=key) from error

@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from s3cache_cli.errors import OperationFailed
-from s3cache_cli.s3.errors import translate
 from s3cache_cli.s3.objects import OCTET_STREAM
-from s3cache_cli.s3.retry import with_retries
+from s3cache_cli.s3.retry import call_with_retries
 from s3cache_cli.s3.transfer import (
-    Cancelled,
     CancelToken,
     TransferListener,
     run_parallel,
@@ -385,31 +383,3 @@ def _read_part(
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
-
-
-def call_with_retries(
-    bucket: str,
-    key: str,
-    operation: Callable[[], Any],
-    *,
-    what: str,
-    before_retry: Callable[[], None] | None = None,
-) -> Any:
-    """Run one S3 call with retries; the last error becomes an S3CacheError
-    about ``bucket`` and ``key``."""
-    import botocore.exceptions as bce
-
-    def attempt() -> Any:
-        try:
-            return operation()
-        except bce.HTTPClientError as error:
-            # botocore wraps what the body raised; a cancel must not be retried.
-            inner = error.kwargs.get("error")
-            if isinstance(inner, Cancelled):
-                raise inner from None
-            raise
-
-    try:
-        return with_retries(attempt, what=what, before_retry=before_retry)
-    except (bce.ClientError, bce.BotoCoreError, OSError) as error:
-        raise translate(error, bucket=bucket, key=key) from error

@@ -1,9 +1,10 @@
 """The cache store over a local OCI layout, as ``type=local,dest=DIR`` writes it.
 
 Each tag of ``index.json`` is a cache; blobs are files ``blobs/<alg>/<hex>``;
-``ingest/`` holds writes that never finished. Nothing here touches a path it
-did not build from a validated digest or find by listing DIR itself, and no
-symbolic link is followed out of DIR.
+``ingest/`` holds writes that never finished, and so do the hidden temporary
+files a killed s3cache left beside a final name. Nothing here touches a path
+it did not build from a validated digest or find by listing DIR itself, and
+no symbolic link is followed out of DIR.
 """
 
 from __future__ import annotations
@@ -139,10 +140,9 @@ class LocalStore:
         return deleted
 
     def pending_uploads(self) -> Iterator[PendingUpload]:
-        ingest = self.root / INGEST
-        if not ingest.is_dir() or ingest.is_symlink():
-            return
-        for path in sorted(ingest.iterdir()):
+        """Leftovers in ingest/, and the temporary files of s3cache's own
+        writes that a killed process left beside their final names."""
+        for path in [*self._ingest_entries(), *self._temp_files()]:
             info = path.lstat()
             yield PendingUpload(
                 location=str(path),
@@ -153,14 +153,16 @@ class LocalStore:
 
     def abort_upload(self, upload: PendingUpload) -> None:
         path = Path(upload.location)
-        if path.parent != self.root / INGEST or path.name != upload.upload_id:
-            raise OperationFailed(f"{path} is not an ingest leftover of {self.root}")
+        if path.name != upload.upload_id or not self._may_hold_leftovers(path):
+            raise OperationFailed(
+                f"{path} is not an ingest leftover or a temporary file of {self.root}"
+            )
 
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
-        log.debug("removed ingest leftover %s", path)
+        log.debug("removed leftover %s", path)
 
     def blob_path(self, digest: Digest) -> Path:
         """The file of a digest; only ever built from a validated Digest."""
@@ -209,9 +211,44 @@ class LocalStore:
         except IntegrityError as error:
             raise InvalidManifest(f"{entry.location}: {error.message}") from None
 
+    # Leftovers
+
+    def _ingest_entries(self) -> list[Path]:
+        ingest = self.root / INGEST
+        if not _real_dir(ingest):
+            return []
+        return sorted(ingest.iterdir())
+
+    def _temp_files(self) -> list[Path]:
+        from s3cache_cli.s3.download import is_temp_name
+
+        return [
+            path
+            for folder in self._written_folders()
+            for path in sorted(folder.iterdir())
+            if is_temp_name(path.name) and _regular_file(path)
+        ]
+
+    def _written_folders(self) -> list[Path]:
+        """Where s3cache writes files by rename: the root and blobs/<alg>/."""
+        from s3cache_cli.digest import HEX_LENGTHS
+
+        blobs = self.root / "blobs"
+        folders = [blobs / name for name in HEX_LENGTHS if _real_dir(blobs / name)]
+        root = [self.root] if self.root.is_dir() else []
+        return [*root, *folders] if _real_dir(blobs) else root
+
+    def _may_hold_leftovers(self, path: Path) -> bool:
+        from s3cache_cli.s3.download import is_temp_name
+
+        if path.parent == self.root / INGEST:
+            return True
+        return path.parent in self._written_folders() and is_temp_name(path.name)
+
     def _blob_files(self) -> Iterator[tuple[Path, Digest | None]]:
         """Every entry under blobs/, with its digest when its path is one."""
         from s3cache_cli.digest import HEX_LENGTHS, Digest, InvalidDigest
+        from s3cache_cli.s3.download import is_temp_name
 
         blobs = self.root / "blobs"
         if not blobs.is_dir() or blobs.is_symlink():
@@ -221,6 +258,8 @@ class LocalStore:
                 yield folder, None
                 continue
             for path in sorted(folder.iterdir()):
+                if is_temp_name(path.name):
+                    continue  # a write in progress, or a leftover of one
                 try:
                     digest = Digest(folder.name, path.name)
                 except InvalidDigest:

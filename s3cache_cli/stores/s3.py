@@ -11,10 +11,16 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from s3cache_cli.errors import IntegrityError, InvalidManifest
+from s3cache_cli.errors import (
+    CredentialsError,
+    IntegrityError,
+    InvalidManifest,
+    S3CacheError,
+)
 from s3cache_cli.s3 import objects
 from s3cache_cli.s3.errors import error_code, translate
-from s3cache_cli.s3.retry import is_transient, with_retries
+from s3cache_cli.s3.listing import pages
+from s3cache_cli.s3.retry import call_with_retries, is_transient, with_retries
 from s3cache_cli.s3.transfer import CancelToken, run_parallel
 from s3cache_cli.stores.base import (
     BlobDeleteError,
@@ -39,6 +45,8 @@ _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 # Answers of stores that do not know conditional deletes; the HEAD made just
 # before the delete is then the only guard.
 _UNSUPPORTED_CODES = frozenset({"NotImplemented", "501", "InvalidArgument"})
+# What one conditional delete found.
+_DELETED, _CHANGED, _UNSUPPORTED = "deleted", "changed", "unsupported"
 
 
 class S3Store:
@@ -117,7 +125,7 @@ class S3Store:
             return found
 
         try:
-            found = with_retries(attempt, what=f"verify {key}", attempts=3)
+            found = with_retries(attempt, what=f"verify {key}")
         except Exception as error:
             raise translate(error, bucket=self.conn.bucket, key=key) from error
         if not found:
@@ -145,9 +153,8 @@ class S3Store:
         return deleted
 
     def pending_uploads(self) -> Iterator[PendingUpload]:
-        paginator = self.conn.client.get_paginator("list_multipart_uploads")
-        pages = paginator.paginate(Bucket=self.conn.bucket, Prefix=self.spec.blobs_root)
-        for page in self._pages(pages, self.spec.blobs_root):
+        root = self.spec.blobs_root
+        for page in pages(self.conn, "list_multipart_uploads", where=root, Prefix=root):
             for upload in page.get("Uploads", []):
                 yield PendingUpload(
                     location=upload["Key"],
@@ -157,34 +164,30 @@ class S3Store:
                 )
 
     def abort_upload(self, upload: PendingUpload) -> None:
-        import botocore.exceptions
+        def abort() -> None:
+            import botocore.exceptions
 
-        try:
-            self.conn.client.abort_multipart_upload(
-                Bucket=self.conn.bucket, Key=upload.location, UploadId=upload.upload_id
-            )
-        except botocore.exceptions.ClientError as error:
-            if error_code(error) != "NoSuchUpload":
-                key = upload.location
-                raise translate(error, bucket=self.conn.bucket, key=key) from error
+            try:
+                self.conn.client.abort_multipart_upload(
+                    Bucket=self.conn.bucket,
+                    Key=upload.location,
+                    UploadId=upload.upload_id,
+                )
+            except botocore.exceptions.ClientError as error:
+                # Gone already: finished, aborted by another run, or by our
+                # own attempt whose answer was lost.
+                if error_code(error) != "NoSuchUpload":
+                    raise
+
+        key = upload.location
+        call_with_retries(self.conn.bucket, key, abort, what=f"abort of {key}")
         log.debug("aborted upload %s of %s", upload.upload_id, upload.location)
 
     # Listing
 
     def _list(self, prefix: str) -> Iterator[dict[str, Any]]:
-        paginator = self.conn.client.get_paginator("list_objects_v2")
-        pages = paginator.paginate(Bucket=self.conn.bucket, Prefix=prefix)
-        for page in self._pages(pages, prefix):
+        for page in pages(self.conn, "list_objects_v2", where=prefix, Prefix=prefix):
             yield from page.get("Contents", [])
-
-    def _pages(self, pages: Iterable[dict], prefix: str) -> Iterator[dict[str, Any]]:
-        """Pages of a paginator, with botocore errors said in words."""
-        import botocore.exceptions as bce
-
-        try:
-            yield from pages
-        except (bce.ClientError, bce.BotoCoreError) as e:
-            raise translate(e, bucket=self.conn.bucket, key=prefix or None) from e
 
     def _blob_listing(self) -> Iterator[tuple[Digest | None, dict[str, Any]]]:
         from s3cache_cli.digest import InvalidDigest, parse_digest
@@ -197,11 +200,12 @@ class S3Store:
                 yield None, item
 
     def _uploaded_bytes(self, key: str, upload_id: str) -> int:
-        paginator = self.conn.client.get_paginator("list_parts")
-        pages = paginator.paginate(Bucket=self.conn.bucket, Key=key, UploadId=upload_id)
+        listing = pages(self.conn, "list_parts", where=key, Key=key, UploadId=upload_id)
         try:
-            return sum(part["Size"] for page in pages for part in page.get("Parts", []))
-        except Exception as error:
+            return sum(
+                part["Size"] for page in listing for part in page.get("Parts", [])
+            )
+        except S3CacheError as error:
             # The upload may have finished or been aborted since it was listed.
             log.debug("cannot list the parts of %s: %s", key, error)
             return 0
@@ -227,30 +231,44 @@ class S3Store:
         return True
 
     def _delete_if_match(self, key: str, etag: str) -> bool:
-        import botocore.exceptions
-
-        client, bucket = self.conn.client, self.conn.bucket
-        try:
-            client.delete_object(Bucket=bucket, Key=key, IfMatch=etag)
-        except botocore.exceptions.ClientError as error:
-            code = error_code(error)
-            if code in _PRECONDITION_CODES:
-                log.debug("%s changed just before its delete; kept", key)
-                return False
-            if code not in _UNSUPPORTED_CODES:
-                raise translate(error, bucket=bucket, key=key) from error
-            log.debug("conditional delete unsupported (%s); deleting %s", code, key)
+        outcome = call_with_retries(
+            self.conn.bucket,
+            key,
+            lambda: self._conditional_delete(key, etag),
+            what=f"delete of {key}",
+        )
+        if outcome == _CHANGED:
+            log.debug("%s changed just before its delete; kept", key)
+            return False
+        if outcome == _UNSUPPORTED:
+            log.debug("conditional delete unsupported; deleting %s", key)
             self._delete_plain(key)
         log.debug("deleted %s", key)
         return True
 
-    def _delete_plain(self, key: str) -> None:
+    def _conditional_delete(self, key: str, etag: str) -> str:
         import botocore.exceptions
 
         try:
-            self.conn.client.delete_object(Bucket=self.conn.bucket, Key=key)
+            self.conn.client.delete_object(
+                Bucket=self.conn.bucket, Key=key, IfMatch=etag
+            )
         except botocore.exceptions.ClientError as error:
-            raise translate(error, bucket=self.conn.bucket, key=key) from error
+            code = error_code(error)
+            if code in _PRECONDITION_CODES:
+                return _CHANGED
+            if code in _MISSING_CODES:
+                return _DELETED  # by an attempt whose answer was lost
+            if code in _UNSUPPORTED_CODES:
+                return _UNSUPPORTED
+            raise
+        return _DELETED
+
+    def _delete_plain(self, key: str) -> None:
+        def delete() -> None:
+            self.conn.client.delete_object(Bucket=self.conn.bucket, Key=key)
+
+        call_with_retries(self.conn.bucket, key, delete, what=f"delete of {key}")
 
     def _delete_batch(
         self, keys: list[str], cancel: CancelToken
@@ -260,9 +278,14 @@ class S3Store:
         try:
             with_retries(batch.attempt, what=f"delete {len(keys)} blobs")
         except Exception as error:
+            refusal = error
             if error is not batch.last_refusal:
-                raise translate(error, bucket=self.conn.bucket) from error
-            batch.give_up(str(error))
+                refusal = translate(error, bucket=self.conn.bucket)
+            # A request that failed for good refused every key it named;
+            # the error then lists them instead of only naming the bucket.
+            if isinstance(refusal, CredentialsError):
+                raise refusal from error
+            batch.give_up(str(refusal))
         return batch.refused
 
     def _blob_key(self, digest: Digest) -> str:
