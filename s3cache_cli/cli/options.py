@@ -103,6 +103,7 @@ def _spec_option(
     return click.option(
         f"--cache-{direction}",
         *names,
+        cls=SpecOption,
         type=spec_type,
         envvar=variable,
         show_envvar=variable is not None,
@@ -110,6 +111,28 @@ def _spec_option(
         help=help,
         **attributes,
     )
+
+
+class SpecOption(click.Option):
+    """A flag-string option whose errors blame its variable only when it was used.
+
+    Click adds "(env var: …)" to every error about an option that shows its
+    variable, even when the value was typed; that sends the user to look in
+    the wrong place.
+    """
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        hint = click.Parameter.get_error_hint(self, ctx)
+        variable = self.envvar if isinstance(self.envvar, str) else None
+        if variable is None or ctx is None or self.name is None:
+            return hint
+
+        source = ctx.get_parameter_source(self.name)
+        if source is click.core.ParameterSource.ENVIRONMENT:
+            return f"{hint} (from the environment variable {variable})"
+        if source in (None, click.core.ParameterSource.DEFAULT):
+            return f"{hint} (or set the environment variable {variable})"
+        return hint
 
 
 def given_on_command_line(name: str) -> bool:

@@ -59,7 +59,7 @@ class CacheSpec(click.ParamType):
                 advice=self.advice,
             )
         except SpecError as error:
-            self.fail(error.message + _environment_note(param, ctx), param, ctx)
+            self.fail(error.message, param, ctx)
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
@@ -76,19 +76,6 @@ class CacheSpec(click.ParamType):
             CompletionItem(item.value, help=item.help, nospace=item.nospace)
             for item in suggestions
         ]
-
-
-def _environment_note(param: click.Parameter | None, ctx: click.Context | None) -> str:
-    """Say where a bad value came from when nobody typed it."""
-    if param is None or ctx is None or param.name is None:
-        return ""
-    if (
-        ctx.get_parameter_source(param.name)
-        is not click.core.ParameterSource.ENVIRONMENT
-    ):
-        return ""
-    names = [param.envvar] if isinstance(param.envvar, str) else param.envvar or []
-    return f"\n(read from the environment variable {', '.join(names)})"
 
 
 def complete_directory(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from s3cache_cli.cli.options import cache_from_option, cache_to_option
@@ -46,18 +47,90 @@ def test_a_bad_variable_is_a_usage_error_that_names_it() -> None:
     result = run(S3CACHE_CACHE_TO="type=s3,bucket=b,regio=x")
 
     assert result.exit_code == 2
-    assert "Invalid value for '--cache-to'" in result.stderr
-    assert "unknown key 'regio'" in result.stderr
-    assert result.stderr.rstrip().endswith(
-        "(read from the environment variable S3CACHE_CACHE_TO)"
-    )
+    assert (
+        "Error: Invalid value for '--cache-to' (from the environment variable "
+        "S3CACHE_CACHE_TO): unknown key 'regio'"
+    ) in result.stderr
 
 
 def test_a_bad_typed_flag_does_not_blame_the_variable() -> None:
     result = run("--cache-to", "type=s3,bucket=b,regio=x", S3CACHE_CACHE_TO=TO)
 
     assert result.exit_code == 2
-    assert "read from the environment variable" not in result.stderr
+    assert "Error: Invalid value for '--cache-to': unknown key 'regio'" in (
+        result.stderr
+    )
+    assert "S3CACHE_CACHE_TO" not in result.stderr
+
+
+BAD_TO = "type=s3,bucket=b,regio=x"
+BAD_FROM = "type=locl,src=/tmp/cache"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "flag", "variable"),
+    [
+        pytest.param(
+            ["export", "/tmp/cache"],
+            {"S3CACHE_CACHE_TO": BAD_TO},
+            "--cache-to",
+            "S3CACHE_CACHE_TO",
+            id="export-cache-to",
+        ),
+        pytest.param(
+            ["export", "--cache-to", TO],
+            {"S3CACHE_CACHE_FROM": BAD_FROM},
+            "--cache-from",
+            "S3CACHE_CACHE_FROM",
+            id="export-cache-from",
+        ),
+        pytest.param(
+            ["inspect"],
+            {"S3CACHE_CACHE_FROM": BAD_FROM},
+            "--cache-from",
+            "S3CACHE_CACHE_FROM",
+            id="inspect-cache-from",
+        ),
+        pytest.param(
+            ["import", "/tmp/cache"],
+            {"S3CACHE_CACHE_FROM": BAD_TO},
+            "--cache-from",
+            "S3CACHE_CACHE_FROM",
+            id="import-cache-from",
+        ),
+    ],
+)
+def test_the_real_commands_blame_a_variable_only_when_it_was_read(
+    run_cli, args: list[str], env: dict[str, str], flag: str, variable: str
+) -> None:
+    bad = env[variable]
+
+    from_variable = run_cli(*args, env=env)
+    typed = run_cli(*args, flag, bad, env={variable: ""})
+    typed_over_good = run_cli(*args, flag, bad, env={variable: _good(variable)})
+
+    assert from_variable.exit_code == 2
+    assert f"'{flag}' (from the environment variable {variable}):" in (
+        from_variable.stderr
+    )
+    for result in (typed, typed_over_good):
+        assert result.exit_code == 2
+        assert f"Invalid value for '{flag}': " in result.stderr
+        assert variable not in result.stderr
+
+
+def _good(variable: str) -> str:
+    return TO if variable == "S3CACHE_CACHE_TO" else FROM
+
+
+def test_a_missing_option_says_the_variable_can_give_it(run_cli) -> None:
+    result = run_cli("export", "/tmp/cache", env={"S3CACHE_CACHE_TO": ""})
+
+    assert result.exit_code == 2
+    assert (
+        "Missing option '--cache-to' (or set the environment variable "
+        "S3CACHE_CACHE_TO)."
+    ) in result.stderr
 
 
 def test_help_names_the_variables() -> None:
