@@ -6,12 +6,18 @@ followed by the cache config descriptor, or an OCI image manifest whose
 ``config`` is the cache config and whose ``layers`` are the layers. Every
 path is built from a validated ``Digest`` and must stay inside the layout,
 symlinks included; ``oci-layout`` is not required (BuildKit v0.11 omits it).
+
+One malformed entry of ``index.json`` does not spoil the others: BuildKit's
+importer reads only the entry it needs, so the reader keeps every good entry
+and reports each bad one with its position and the reason.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +25,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from s3cache_cli.digest import Digest, DigestVerifier, InvalidDigest, parse_digest
-from s3cache_cli.errors import CacheNotFound, IntegrityError, InvalidManifest
+from s3cache_cli.errors import (
+    CacheNotFound,
+    CredentialsError,
+    IntegrityError,
+    InvalidManifest,
+)
 from s3cache_cli.oci import mediatypes
 
 if TYPE_CHECKING:
@@ -31,6 +42,15 @@ DEFAULT_TAG = "latest"
 # index.json, manifests and cache configs are small JSON documents; anything
 # bigger is refused before it is read into memory.
 DOCUMENT_SIZE_LIMIT = 64 * 1024 * 1024
+_TOP_LEVEL_TYPES = mediatypes.INDEX_TYPES | mediatypes.MANIFEST_TYPES
+PERMISSION_HINT = (
+    "s3cache must read the directory and its files (prune: write them too); "
+    "check their owner and mode"
+)
+_WANTED_DIRECTORY = (
+    "give the directory a build wrote with --cache-to type=local,dest=DIR "
+    "(the one holding index.json)"
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,9 @@ class Descriptor:
         """Validate one descriptor read from ``where``; raise InvalidManifest."""
         if not isinstance(data, dict):
             raise InvalidManifest(f"{where}: a descriptor must be a JSON object")
+        missing = [key for key in ("digest", "size") if key not in data]
+        if missing:
+            raise InvalidManifest(f"{where}: {' and '.join(missing)} missing")
 
         media_type = data.get("mediaType", "")
         size = data.get("size")
@@ -77,6 +100,41 @@ class Descriptor:
         return document
 
 
+@dataclass(frozen=True)
+class BadEntry:
+    """An entry of ``index.json`` that cannot be used, where it is and why."""
+
+    position: int
+    reason: str  # "index.json manifests[2]: size must be ..."
+    tag: str | None = None  # its tag, when that much of it can be read
+
+    @property
+    def label(self) -> str:
+        return f"manifests[{self.position}]"
+
+
+@dataclass(frozen=True)
+class Index:
+    """The entries of ``index.json`` in their order, good and bad."""
+
+    items: tuple[Descriptor | BadEntry, ...]
+
+    @property
+    def entries(self) -> tuple[Descriptor, ...]:
+        return tuple(item for item in self.items if isinstance(item, Descriptor))
+
+    @property
+    def bad(self) -> tuple[BadEntry, ...]:
+        return tuple(item for item in self.items if isinstance(item, BadEntry))
+
+    def last_with_tag(self, tag: str) -> Descriptor | BadEntry | None:
+        """The entry a reader takes for ``tag``: the last one that names it."""
+        for item in reversed(self.items):
+            if item.tag == tag:
+                return item
+        return None
+
+
 class LoadedCache(NamedTuple):
     """A cache read from a layout: its config in the S3 form, and what tags it."""
 
@@ -100,22 +158,22 @@ class OciLayout:
     def index_path(self) -> Path:
         return self.root / "index.json"
 
-    def read_index(self) -> tuple[Descriptor, ...]:
-        """The entries of ``index.json``; CacheNotFound when there is none."""
-        if not self.root.is_dir():
-            raise CacheNotFound(f"{self.root} is not a directory")
-        if not self.index_path.exists():
-            raise CacheNotFound(
-                f"{self.root} holds no cache: index.json is missing",
-                hint="point src= at the directory given to --cache-to type=local",
-            )
+    def read_index(self) -> Index:
+        """The entries of ``index.json``; CacheNotFound when there is none.
 
-        document = _parse_json(self._read_file(self.index_path), str(self.index_path))
-        entries = _descriptor_list(document, "manifests", str(self.index_path))
-        return tuple(entries)
+        A malformed entry becomes a ``BadEntry``; only a file that is not a
+        JSON object with a ``manifests`` list fails as a whole.
+        """
+        self._check_root()
+        data = self._read_index_file()
+        document = _parse_json(data, str(self.index_path))
+        items = _index_items(document, str(self.index_path))
+        for bad in items.bad:
+            log.debug("%s: %s", self.index_path, bad.reason)
+        return items
 
     def tags(self) -> list[str]:
-        return [entry.tag for entry in self.read_index() if entry.tag is not None]
+        return [entry.tag for entry in self.read_index().entries if entry.tag]
 
     def resolve(
         self, *, tag: str | None = None, digest: Digest | None = None
@@ -125,15 +183,20 @@ class OciLayout:
             return self._resolve_digest(digest)
 
         wanted = tag or DEFAULT_TAG
-        entries = self.read_index()
-        for entry in reversed(entries):
-            if entry.tag == wanted:
-                return entry
-
-        raise CacheNotFound(
-            f"{self.index_path} has no tag {wanted!r}",
-            hint=_tags_hint(entries),
-        )
+        index = self.read_index()
+        found = index.last_with_tag(wanted)
+        if isinstance(found, BadEntry):
+            raise InvalidManifest(
+                f"{self.index_path}: the entry for tag {wanted!r} is unusable: "
+                f"{found.reason}",
+                hint="fix or remove that entry of index.json, or export the "
+                "cache into the directory again",
+            )
+        if found is None:
+            raise CacheNotFound(
+                f"{self.index_path} has no tag {wanted!r}", hint=_tags_hint(index)
+            )
+        return found
 
     def blob_path(self, digest: Digest) -> Path:
         """Where the blob lives; refused when that resolves outside the layout."""
@@ -187,7 +250,7 @@ class OciLayout:
         return LoadedCache(config, manifest)
 
     def _resolve_digest(self, digest: Digest) -> Descriptor:
-        for entry in self.read_index():
+        for entry in self.read_index().entries:
             if entry.digest == digest:
                 return entry
 
@@ -196,6 +259,46 @@ class OciLayout:
         document = _parse_json(data, f"manifest {digest} in {self.root}")
         media_type = document.get("mediaType", "") if isinstance(document, dict) else ""
         return Descriptor(str(media_type), digest, len(data))
+
+    def _check_root(self) -> None:
+        """The directory exists, is one, and may be read: else say which not."""
+        try:
+            info = self.root.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise CacheNotFound(
+                f"{self.root} does not exist", hint=_WANTED_DIRECTORY
+            ) from None
+        except PermissionError:
+            raise _permission_denied(self.root) from None
+
+        if not stat.S_ISDIR(info.st_mode):
+            raise CacheNotFound(
+                f"{self.root} is a file, not a directory", hint=_file_hint(self.root)
+            )
+
+    def _read_index_file(self) -> bytes:
+        self._check_inside(self.index_path)
+        try:
+            with self.index_path.open("rb") as stream:
+                data = stream.read(DOCUMENT_SIZE_LIMIT + 1)
+        except FileNotFoundError:
+            raise CacheNotFound(
+                f"{self.root} holds no cache: index.json is missing",
+                hint=_WANTED_DIRECTORY,
+            ) from None
+        except PermissionError:
+            # Name the directory itself when it is what may not be entered.
+            denied = self.index_path if os.access(self.root, os.X_OK) else self.root
+            raise _permission_denied(denied) from None
+        except OSError as error:
+            message = f"cannot read {self.index_path}: {error.strerror}"
+            raise IntegrityError(message) from error
+
+        if len(data) > DOCUMENT_SIZE_LIMIT:
+            raise InvalidManifest(
+                f"{self.index_path} is larger than {DOCUMENT_SIZE_LIMIT} bytes; refused"
+            )
+        return data
 
     def _read_file(
         self, path: Path, *, limit: int = DOCUMENT_SIZE_LIMIT, missing_hint: str = ""
@@ -209,6 +312,8 @@ class OciLayout:
                 f"{missing_hint or path} is missing from {self.root}",
                 hint="the cache directory is incomplete; export the cache again",
             ) from None
+        except PermissionError:
+            raise _permission_denied(path) from None
         except OSError as error:
             raise IntegrityError(f"cannot read {path}: {error.strerror}") from error
 
@@ -272,16 +377,55 @@ def _split_image_manifest(
 
 
 def _descriptor_list(document: object, key: str, where: str) -> list[Descriptor]:
+    return [
+        Descriptor.from_json(item, where=f"{where} {key}[{index}]")
+        for index, item in enumerate(_json_list(document, key, where))
+    ]
+
+
+def _json_list(document: object, key: str, where: str) -> list[Any]:
     if not isinstance(document, dict):
         raise InvalidManifest(f"{where}: not a JSON object")
 
     items = document.get(key, [])
     if not isinstance(items, list):
         raise InvalidManifest(f"{where}: {key!r} must be a list")
-    return [
-        Descriptor.from_json(item, where=f"{where} {key}[{index}]")
-        for index, item in enumerate(items)
-    ]
+    return items
+
+
+def _index_items(document: object, where: str) -> Index:
+    items = _json_list(document, "manifests", where)
+    return Index(tuple(_index_item(item, index) for index, item in enumerate(items)))
+
+
+def _index_item(data: object, position: int) -> Descriptor | BadEntry:
+    """One entry of index.json's ``manifests``, or why it cannot be one."""
+    where = f"index.json manifests[{position}]"
+    try:
+        descriptor = Descriptor.from_json(data, where=where)
+        _check_top_level_type(descriptor, where)
+    except InvalidManifest as error:
+        return BadEntry(position, error.message, _readable_tag(data))
+    return descriptor
+
+
+def _check_top_level_type(descriptor: Descriptor, where: str) -> None:
+    """A tag names an image index or manifest; anything else is no cache."""
+    if not descriptor.media_type:
+        raise InvalidManifest(f"{where}: mediaType is missing")
+    if descriptor.media_type not in _TOP_LEVEL_TYPES:
+        raise InvalidManifest(
+            f"{where}: media type {descriptor.media_type!r} is neither an image "
+            f"index nor an image manifest"
+        )
+
+
+def _readable_tag(data: object) -> str | None:
+    annotations = data.get("annotations") if isinstance(data, dict) else None
+    if not isinstance(annotations, dict):
+        return None
+    tag = annotations.get(mediatypes.REF_NAME_ANNOTATION)
+    return tag if isinstance(tag, str) else None
 
 
 def _parse_json(data: bytes, where: str) -> Any:
@@ -308,8 +452,26 @@ def _entry_name(manifest: Descriptor) -> str:
     return f"tag {manifest.tag}" if manifest.tag else str(manifest.digest)
 
 
-def _tags_hint(entries: tuple[Descriptor, ...]) -> str:
-    tags = [entry.tag for entry in entries if entry.tag]
+def _tags_hint(index: Index) -> str:
+    tags = [entry.tag for entry in index.entries if entry.tag]
+    hint = "tags in index.json: " + ", ".join(tags)
     if not tags:
-        return "index.json names no tags; use digest= to pick an entry"
-    return "tags in index.json: " + ", ".join(tags)
+        hint = "index.json names no tags; use digest= to pick an entry"
+    if index.bad:
+        # The tag may be among the entries that cannot be read.
+        unread = ", ".join(bad.label for bad in index.bad)
+        hint += f"; unreadable entries: {unread} (s3cache inspect shows why)"
+    return hint
+
+
+def _permission_denied(path: Path) -> CredentialsError:
+    return CredentialsError(
+        f"cannot read {path}: permission denied",
+        hint=PERMISSION_HINT,
+    )
+
+
+def _file_hint(path: Path) -> str:
+    if path.name == "index.json":
+        return f"give the directory that holds it: {path.parent}"
+    return _WANTED_DIRECTORY

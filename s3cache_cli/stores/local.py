@@ -18,9 +18,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from s3cache_cli.errors import IntegrityError, InvalidManifest, OperationFailed
+from s3cache_cli.errors import (
+    CredentialsError,
+    IntegrityError,
+    InvalidManifest,
+    OperationFailed,
+)
 from s3cache_cli.oci import writer
-from s3cache_cli.oci.layout import Descriptor, OciLayout, split_manifest
+from s3cache_cli.oci.layout import (
+    PERMISSION_HINT,
+    BadEntry,
+    Descriptor,
+    Index,
+    OciLayout,
+    split_manifest,
+)
 from s3cache_cli.oci.mediatypes import REF_NAME_ANNOTATION
 from s3cache_cli.stores.base import (
     BlobDeleteError,
@@ -49,14 +61,22 @@ class LocalStore:
         self.root = self.layout.root
         self.description = str(self.root)
         self._manifests: dict[str, _Manifest] = {}
+        # Why each malformed entry of index.json cannot be read, by location.
+        self._unusable: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def list_caches(self) -> Iterator[CacheEntry]:
-        """Every entry of index.json; an unreadable one fails the listing."""
+        """Every entry of index.json; a malformed one is listed too, and
+        reading it raises InvalidManifest, as an unreadable S3 manifest does."""
         index = self.layout.read_index()
         written = _mtime(self.root / INDEX)
-        for descriptor in index:
+        for descriptor in index.entries:
             yield self._cache_entry(descriptor, written)
+        for bad in index.bad:
+            entry = _bad_cache_entry(bad, index, written)
+            with self._lock:
+                self._unusable[entry.location] = bad.reason
+            yield entry
 
     def read_cache(self, entry: CacheEntry) -> CacheConfig:
         from s3cache_cli.cacheconfig import CacheConfig
@@ -185,6 +205,9 @@ class LocalStore:
     def _manifest(self, entry: CacheEntry) -> _Manifest:
         with self._lock:
             cached = self._manifests.get(entry.location)
+            unusable = self._unusable.get(entry.location)
+        if unusable is not None:
+            raise InvalidManifest(unusable)  # it names the entry already
         if cached is not None:
             return cached
 
@@ -217,7 +240,7 @@ class LocalStore:
         ingest = self.root / INGEST
         if not _real_dir(ingest):
             return []
-        return sorted(ingest.iterdir())
+        return _listing(ingest)
 
     def _temp_files(self) -> list[Path]:
         from s3cache_cli.s3.download import is_temp_name
@@ -225,7 +248,7 @@ class LocalStore:
         return [
             path
             for folder in self._written_folders()
-            for path in sorted(folder.iterdir())
+            for path in _listing(folder)
             if is_temp_name(path.name) and _regular_file(path)
         ]
 
@@ -253,11 +276,11 @@ class LocalStore:
         blobs = self.root / "blobs"
         if not blobs.is_dir() or blobs.is_symlink():
             return
-        for folder in sorted(blobs.iterdir()):
+        for folder in _listing(blobs):
             if folder.name not in HEX_LENGTHS or not _real_dir(folder):
                 yield folder, None
                 continue
-            for path in sorted(folder.iterdir()):
+            for path in _listing(folder):
                 if is_temp_name(path.name):
                     continue  # a write in progress, or a leftover of one
                 try:
@@ -293,6 +316,15 @@ class _Manifest:
         self.layers = layers
 
 
+def _bad_cache_entry(bad: BadEntry, index: Index, written: datetime) -> CacheEntry:
+    """A malformed entry, named by its tag when no other entry has that tag."""
+    same_tag = [item for item in index.items if item.tag == bad.tag]
+    name = bad.tag if bad.tag and len(same_tag) == 1 else bad.label
+    return CacheEntry(
+        name=name, location=f"{INDEX}#{bad.label}", size=0, modified=written
+    )
+
+
 def _entry_digest(entry: CacheEntry) -> Digest:
     from s3cache_cli.digest import InvalidDigest, parse_digest
 
@@ -321,6 +353,17 @@ def _descriptor(ref: BlobRef) -> Descriptor:
 
 def _blob_ref(descriptor: Descriptor) -> BlobRef:
     return BlobRef(descriptor.digest, descriptor.size, descriptor.media_type)
+
+
+def _listing(folder: Path) -> list[Path]:
+    """The entries of a folder of the layout, in name order."""
+    try:
+        return sorted(folder.iterdir())
+    except PermissionError:
+        raise CredentialsError(
+            f"cannot list {folder}: permission denied",
+            hint=PERMISSION_HINT,
+        ) from None
 
 
 def _regular_file(path: Path) -> bool:

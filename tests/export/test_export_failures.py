@@ -170,7 +170,7 @@ def test_a_missing_cache_directory_is_not_found(run_cli, bucket, tmp_path) -> No
     result = export(run_cli, tmp_path / "nowhere", bucket.spec())
 
     assert result.exit_code == 3
-    assert f"{tmp_path / 'nowhere'} is not a directory" in result.stderr
+    assert f"error: {tmp_path / 'nowhere'} does not exist\n" in result.stderr
 
 
 def test_an_unknown_tag_is_not_found(run_cli, bucket, local_fixture) -> None:

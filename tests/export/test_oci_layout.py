@@ -105,8 +105,15 @@ def test_a_directory_without_index_is_not_a_cache(tmp_path: Path) -> None:
 
 
 def test_a_missing_directory_is_not_found(tmp_path: Path) -> None:
-    with pytest.raises(CacheNotFound, match="is not a directory"):
+    with pytest.raises(CacheNotFound, match=r"nowhere does not exist$"):
         OciLayout(tmp_path / "nowhere").read_index()
+
+
+def test_a_file_is_not_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("")
+
+    with pytest.raises(CacheNotFound, match=r"cache is a file, not a directory$"):
+        OciLayout(tmp_path / "cache").read_index()
 
 
 def test_oci_layout_file_is_not_required(local_fixture) -> None:
@@ -226,13 +233,18 @@ def test_a_missing_config_blob_is_named(local_fixture) -> None:
         pytest.param("sha256:abc", "must be a JSON object", id="not-an-object"),
     ],
 )
-def test_a_bad_index_entry_is_refused_with_the_reason(
+def test_a_bad_index_entry_is_reported_with_its_place_and_reason(
     tmp_path: Path, entry: object, reason: str
 ) -> None:
     rewrite_index(tmp_path, [entry])
 
-    with pytest.raises(InvalidManifest, match=reason):
-        OciLayout(tmp_path).read_index()
+    index = OciLayout(tmp_path).read_index()
+
+    assert index.entries == ()
+    [bad] = index.bad
+    assert bad.position == 0
+    assert bad.reason.startswith("index.json manifests[0]: ")
+    assert reason in bad.reason
 
 
 def test_an_index_that_is_not_json_is_refused(tmp_path: Path) -> None:
