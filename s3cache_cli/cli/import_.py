@@ -8,6 +8,8 @@ directory as BuildKit saw it before (plus verified blobs at most).
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +25,12 @@ from s3cache_cli.cli.params import (
     report_spec_notes,
     spec_from_argument,
 )
-from s3cache_cli.errors import CacheNotFound, OperationFailed, UsageError
+from s3cache_cli.errors import (
+    CacheNotFound,
+    CredentialsError,
+    OperationFailed,
+    UsageError,
+)
 from s3cache_cli.ui.units import format_bytes, format_duration
 
 if TYPE_CHECKING:
@@ -119,6 +126,49 @@ def _target(directory: str | None, target: LocalSpec | None) -> LocalSpec:
     return spec_from_argument(directory, "to")
 
 
+# -- the directory: can it take a cache? --------------------------------------
+
+
+def check_target(path: Path) -> None:
+    """Refuse a directory that cannot take the cache before anything is read."""
+    from s3cache_cli.oci.writer import read_index
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return  # created when the cache is written
+    except NotADirectoryError:
+        blocker = next((p for p in path.parents if p.exists()), path.parent)
+        raise OperationFailed(
+            f"cannot write the cache into {path}: {blocker} is a file, not a directory",
+            hint=_DEST_HINT,
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise OperationFailed(f"{path} is a file, not a directory", hint=_DEST_HINT)
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise _cannot_write(path, None)
+
+    try:
+        read_index(path)  # refuse a broken index.json before downloading
+    except PermissionError as error:
+        raise _cannot_write(path, error.filename) from error
+
+
+def _cannot_write(path: Path, filename: str | None) -> CredentialsError:
+    detail = f" ({filename})" if filename and filename != str(path) else ""
+    return CredentialsError(
+        f"cannot write the cache into {path}: permission denied{detail}",
+        hint="s3cache must read and write that directory and its files; check "
+        "their owner and mode, or give another dest=",
+    )
+
+
+_DEST_HINT = (
+    "dest= (or DIR) names the directory to write the cache into; "
+    "it is created when missing"
+)
+
+
 # -- resolve: the first cache that exists -------------------------------------
 
 
@@ -199,9 +249,6 @@ def plan_import(found: FoundCache, target: LocalSpec) -> ImportPlan:
     from s3cache_cli.cacheconfig import CacheConfig
     from s3cache_cli.oci import mediatypes as mt
     from s3cache_cli.oci.writer import Blob, ManifestForm, build_manifest, read_index
-
-    if target.path.exists() and not target.path.is_dir():
-        raise OperationFailed(f"{target.path} is not a directory")
 
     config = CacheConfig.parse(found.manifest, source=found.url)
     form = ManifestForm(target.image_manifest, target.oci_mediatypes)
@@ -366,6 +413,7 @@ def run_import(
     no_sign_request: bool = False,
 ) -> ImportResult:
     started = time.monotonic()
+    check_target(target.path)
     found = find_cache(app, sources, no_sign_request=no_sign_request)
     app.info(f"importing cache {found.name!r} from {found.url}")
 
@@ -373,6 +421,8 @@ def run_import(
         plan = plan_import(found, target)
         if not dry_run:
             transfer(app, found, plan)
+    except PermissionError as error:
+        raise _cannot_write(target.path, error.filename) from error
     except OSError as error:
         raise OperationFailed(
             f"cannot write the cache into {target.path}: {error.strerror} "

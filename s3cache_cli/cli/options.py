@@ -12,7 +12,7 @@ import click
 
 from s3cache_cli.cli.app import App, configure_logging
 from s3cache_cli.cli.params import CacheSpec
-from s3cache_cli.errors import ExitCode, S3CacheError
+from s3cache_cli.errors import CredentialsError, ExitCode, S3CacheError
 from s3cache_cli.redact import redact, register_environment_secrets
 from s3cache_cli.spec import HANDLED_TYPES, Direction
 
@@ -182,7 +182,7 @@ def _exit_status(code: object) -> int:
 
 def _run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
     try:
-        return body()
+        return _permission_as_error(body)
     except S3CacheError as error:
         if debug:
             raise
@@ -195,6 +195,19 @@ def _run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any
     except KeyboardInterrupt:
         app.error("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
+
+
+def _permission_as_error(body: Callable[[], Any]) -> Any:
+    """A local file or folder the user may not touch is a permission error
+    (exit 4); the commands name the common cases, this names any other."""
+    try:
+        return body()
+    except PermissionError as error:
+        where = error.filename or "a local file"
+        raise CredentialsError(
+            f"cannot access {where}: permission denied",
+            hint="check its owner and mode, or run s3cache as a user who may use it",
+        ) from error
 
 
 class RootGroup(click.Group):

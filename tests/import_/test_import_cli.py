@@ -503,7 +503,7 @@ def test_a_file_in_the_way_of_the_directory_is_reported(import_app, tmp_path) ->
     result = import_app(str(in_the_way))
 
     assert result.exit_code == 1
-    assert f"{in_the_way} is not a directory" in result.stderr
+    assert f"error: {in_the_way} is a file, not a directory\n" in result.stderr
     assert in_the_way.read_text() == "not a directory"
 
 
@@ -513,9 +513,10 @@ def test_a_directory_that_cannot_be_created_is_reported(import_app, tmp_path) ->
     result = import_app(str(tmp_path / "file" / "cache"))
 
     assert result.exit_code == 1
-    assert f"cannot write the cache into {tmp_path / 'file' / 'cache'}" in (
-        result.stderr
-    )
+    assert (
+        f"cannot write the cache into {tmp_path / 'file' / 'cache'}: "
+        f"{tmp_path / 'file'} is a file, not a directory"
+    ) in result.stderr
 
 
 def test_without_credentials_the_import_says_so(import_app, dest, monkeypatch) -> None:
