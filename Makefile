@@ -16,11 +16,12 @@ $(BIN)/s3cache: pyproject.toml
 demo: $(BIN)/s3cache
 	$(BIN)/python -m devtools.demo
 
-## test: lint, then the whole test suite against a local S3 server
+## test: lint, the test suite against a local S3 server, then its heavy variants
 test: $(BIN)/s3cache
 	$(BIN)/ruff check s3cache_cli tests devtools bench
 	$(BIN)/ruff format --check s3cache_cli tests devtools bench
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m heavy
 
 ## completions: regenerate the bash, zsh and fish scripts in completions/
 completions: $(BIN)/s3cache
