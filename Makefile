@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint completions bench clean
+.PHONY: demo server test lint completions bench clean
 
 $(BIN)/s3cache: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(BIN)/s3cache: pyproject.toml
 ## demo: start a local S3 server and run export, inspect and import on a real BuildKit cache
 demo: $(BIN)/s3cache
 	$(BIN)/python -m devtools.demo
+
+## server: run a local S3 server (SeaweedFS on 127.0.0.1:8333) to try commands
+## by hand; it prints the settings to use, and Ctrl-C stops it (SERVER_ARGS=--help)
+server: $(BIN)/s3cache
+	$(BIN)/python -m devtools.seaweed $(SERVER_ARGS)
 
 ## test: lint, the test suite against a local S3 server, then its heavy variants
 test: $(BIN)/s3cache

@@ -153,10 +153,8 @@ def call_s3cache_planner(bucket: SyntheticBucket) -> int:
             digest = parse_digest(listed.key.removeprefix(BLOBS_PREFIX))
             yield BlobEntry(digest, listed.key, listed.size, listed.last_modified)
 
-    # TODO: written against plan_prune(caches, blobs, *, rules, now, grace)
-    # returning a plan whose sweep counts the deletions; should that interface
-    # change, follow it here and keep both listings lazy, so that the peak RSS
-    # measured stays the planner's own.
+    # Both listings stay lazy, so that the peak RSS measured is the
+    # planner's own and not the synthetic bucket's.
     rules = planner.Rules()
     plan = planner.plan_prune(caches(), blobs(), rules=rules, now=NOW, grace=GRACE)
     return plan.sweep.deleted

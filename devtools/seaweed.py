@@ -2,10 +2,15 @@
 
 It binds only to 127.0.0.1, picks free ports, keeps its data in a temporary
 directory and checks request signatures against the credentials it is given.
+
+``python -m devtools.seaweed`` (``make server``) runs one in the foreground
+to try s3cache by hand: it prints the endpoint, the credentials to export
+and a flag string, and Ctrl-C stops it and removes its data.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import signal
@@ -70,8 +75,8 @@ class SeaweedServer:
     secret_key: str = SECRET_KEY
     region: str = REGION
     startup_timeout: float = 60.0
-    data_dir: Path = field(init=False)
-    s3_port: int = field(init=False, default=0)
+    s3_port: int = 0  # 0: any free port
+    data_dir: Path | None = field(init=False, default=None)
     process: subprocess.Popen[bytes] | None = field(init=False, default=None)
 
     @property
@@ -79,9 +84,9 @@ class SeaweedServer:
         return f"http://127.0.0.1:{self.s3_port}"
 
     def start(self) -> SeaweedServer:
+        taken = self._claim_s3_port()
+        master, volume, filer = (free_port(taken) for _ in range(3))
         self.data_dir = Path(tempfile.mkdtemp(prefix="s3cache-seaweed-"))
-        taken: set[int] = set()
-        master, volume, filer, self.s3_port = (free_port(taken) for _ in range(4))
         command = [
             weed_binary(),
             "mini",
@@ -119,6 +124,22 @@ class SeaweedServer:
         log.close()
         self._wait_until_ready()
         return self
+
+    def _claim_s3_port(self) -> set[int]:
+        """The ports taken so far: the S3 port and its gRPC twin."""
+        taken: set[int] = set()
+        if not self.s3_port:
+            self.s3_port = free_port(taken)
+            return taken
+
+        grpc = self.s3_port + GRPC_PORT_OFFSET
+        for port in (self.s3_port, grpc):
+            if port > 65535 or not _port_is_free(port):
+                raise RuntimeError(
+                    f"port {port} on 127.0.0.1 is taken (SeaweedFS needs "
+                    f"{self.s3_port} and {grpc}); choose another with --port"
+                )
+        return {self.s3_port, grpc}
 
     def client(self, **config: object):
         import boto3
@@ -158,6 +179,7 @@ class SeaweedServer:
 
     @property
     def log_path(self) -> Path:
+        assert self.data_dir is not None, "the server was never started"
         return self.data_dir / "weed.log"
 
     def stop(self) -> None:
@@ -169,10 +191,133 @@ class SeaweedServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.process = None
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> SeaweedServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+# -- python -m devtools.seaweed: a server to try s3cache by hand ----------------
+
+TRY_BUCKET = "ci-cache"
+TRY_PORT = 8333  # SeaweedFS's own default for S3
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _arguments(argv)
+    server = SeaweedServer(buckets=options.buckets, s3_port=options.port)
+    # Ctrl-C even when started in the background of a script (which ignores
+    # SIGINT); a closed terminal or a plain kill cleans up the same way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _interrupt)
+
+    try:
+        return _serve(server)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(server)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.seaweed",
+        description="Run SeaweedFS on 127.0.0.1 in the foreground to try s3cache "
+        "by hand; Ctrl-C stops it and removes its data.",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=TRY_PORT,
+        help=f"the S3 port (default {TRY_PORT}; 0 for any free one)",
+    )
+    parser.add_argument(
+        "--bucket",
+        dest="buckets",
+        action="append",
+        metavar="NAME",
+        help=f"a bucket to create; repeat for more (default {TRY_BUCKET})",
+    )
+    options = parser.parse_args(argv)
+    options.buckets = options.buckets or [TRY_BUCKET]
+    return options
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(server: SeaweedServer) -> None:
+    # A second Ctrl-C must not leave SeaweedFS running with its data behind;
+    # stop() itself turns to SIGKILL when SeaweedFS takes too long.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if server.data_dir is not None:
+        print("stopping SeaweedFS and removing its data", flush=True)
+    server.stop()
+
+
+def _serve(server: SeaweedServer) -> int:
+    try:
+        server.start()
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        _print_log_tail(server)
+        return 1
+
+    print(banner(server), flush=True)
+    assert server.process is not None
+    server.process.wait()
+    print("error: SeaweedFS stopped by itself", file=sys.stderr, flush=True)
+    _print_log_tail(server)
+    return 1
+
+
+def banner(server: SeaweedServer) -> str:
+    """Where the server is, and the lines that point s3cache at it."""
+    flags = flag_string(server)
+    credentials = (
+        f"export AWS_ACCESS_KEY_ID={server.access_key} "
+        f"AWS_SECRET_ACCESS_KEY={server.secret_key} AWS_REGION={server.region}"
+    )
+    return "\n".join(
+        [
+            f"SeaweedFS is serving S3 on 127.0.0.1 (data in {server.data_dir}).",
+            "Ctrl-C stops it and removes the data.",
+            "",
+            f"  endpoint     {server.endpoint_url}",
+            f"  buckets      {', '.join(server.buckets)}",
+            f"  flag string  {flags}",
+            "",
+            "In another shell, in this repository:",
+            "",
+            f"  {credentials}",
+            f"  export S3='{flags}'",
+            '  .venv/bin/s3cache inspect --cache-from "$S3"',
+            "",
+        ]
+    )
+
+
+def flag_string(server: SeaweedServer) -> str:
+    """A --cache-to/--cache-from string for the server's first bucket."""
+    bucket = next(iter(server.buckets))
+    return (
+        f"type=s3,bucket={bucket},region={server.region},"
+        f"endpoint_url={server.endpoint_url},use_path_style=true"
+    )
+
+
+def _print_log_tail(server: SeaweedServer, lines: int = 20) -> None:
+    if server.data_dir is None or not server.log_path.exists():
+        return
+    tail = server.log_path.read_text(errors="replace").splitlines()[-lines:]
+    print("\n".join(["SeaweedFS's log ends with:", *tail]), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

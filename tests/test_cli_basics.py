@@ -25,8 +25,11 @@ def test_module_entry_point_runs() -> None:
     assert __version__ in completed.stdout
 
 
-def test_help_does_not_import_boto3() -> None:
-    code = "import sys; from s3cache_cli.cli import cli; print('boto3' in sys.modules)"
+def test_help_does_not_import_the_aws_sdk() -> None:
+    code = (
+        "import sys; from s3cache_cli.cli import cli; "
+        "print({'boto3', 'botocore'} & set(sys.modules) or False)"
+    )
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

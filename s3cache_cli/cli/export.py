@@ -9,7 +9,11 @@ import click
 
 from s3cache_cli.cli.app import App
 from s3cache_cli.cli.options import cache_from_option, cache_to_option, common_options
-from s3cache_cli.cli.params import report_spec_notes, spec_from_argument
+from s3cache_cli.cli.params import (
+    complete_directory,
+    report_spec_notes,
+    spec_from_argument,
+)
 from s3cache_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -22,9 +26,15 @@ if TYPE_CHECKING:
 
 
 @click.command("export")
-@click.argument("directory", required=False, metavar="[DIR]")
+@click.argument(
+    "directory", required=False, metavar="[DIR]", shell_complete=complete_directory
+)
 @cache_to_option(
     allowed_types=("s3",),
+    advice={
+        "type": "this command takes type=s3 only; to write a local directory "
+        "from S3, use s3cache import"
+    },
     required=True,
     help="Where to put the cache: type=s3,bucket=…,region=…[,name=a;b].",
 )
@@ -48,16 +58,21 @@ def export(
     """Put a BuildKit build cache into S3, where `docker buildx build
     --cache-from type=s3,...` with the same string finds it.
 
-    DIR is short for --cache-from type=local,src=DIR: the folder a build wrote
-    with --cache-to type=local,dest=DIR. Blobs already in the bucket are not
-    sent again (stale ones are touched); the manifest is written under every
-    name, last.
+    DIR is short for --cache-from type=local,src=DIR: the tag latest of the
+    folder a build wrote with --cache-to type=local,dest=DIR. To export
+    another tag, give --cache-from type=local,src=DIR,tag=T instead of DIR.
+    Blobs already in the bucket are not sent again (stale ones are touched);
+    the manifest is written under every name, last.
 
     \b
-    Example:
+    A build's local cache, put where BuildKit's type=s3 finds it:
       docker buildx build --cache-to type=local,dest=/tmp/cache,mode=max .
       s3cache export /tmp/cache \\
         --cache-to 'type=s3,region=eu-west-1,bucket=ci-cache,name=main'
+
+    Exit status: 0 done, 1 an upload failed or a blob is damaged, 2 usage,
+    3 no cache to export (no such directory, index.json or tag), 4
+    credentials.
     """
     source_spec = _source_spec(directory, cache_from)
     report_spec_notes(app, cache_to, flag="--cache-to")
@@ -107,7 +122,11 @@ def _source_spec(
 
     source = click.get_current_context().get_parameter_source("cache_from")
     if cache_from is not None and source is click.core.ParameterSource.COMMANDLINE:
-        raise UsageError("give either DIR or --cache-from, not both")
+        raise UsageError(
+            "give either DIR or --cache-from, not both",
+            hint="to choose a tag, drop DIR and pass "
+            f"--cache-from 'type=local,src={directory},tag=T'",
+        )
     return spec_from_argument(directory, "from")
 
 

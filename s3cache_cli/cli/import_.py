@@ -18,7 +18,11 @@ import click
 
 from s3cache_cli.cli.app import App
 from s3cache_cli.cli.options import cache_from_option, cache_to_option, common_options
-from s3cache_cli.cli.params import report_spec_notes, spec_from_argument
+from s3cache_cli.cli.params import (
+    complete_directory,
+    report_spec_notes,
+    spec_from_argument,
+)
 from s3cache_cli.errors import CacheNotFound, OperationFailed, UsageError
 from s3cache_cli.ui.units import format_bytes, format_duration
 
@@ -28,17 +32,11 @@ if TYPE_CHECKING:
     from s3cache_cli.s3.client import S3Connection
     from s3cache_cli.spec import LocalSpec, S3Spec
 
-EXAMPLE = """\b
-Example:
-  s3cache import \\
-    --cache-from 'type=s3,region=eu-west-1,bucket=ci-cache,name=pr-42;main' \\
-    ./buildkit-cache
-  docker buildx build --cache-from type=local,src=./buildkit-cache .
-"""
 
-
-@click.command("import", epilog=EXAMPLE)
-@click.argument("directory", required=False)
+@click.command("import")
+@click.argument(
+    "directory", required=False, metavar="[DIR]", shell_complete=complete_directory
+)
 @cache_from_option(
     "sources",
     multiple=True,
@@ -50,6 +48,10 @@ Example:
 @cache_to_option(
     "target",
     allowed_types=("local",),
+    advice={
+        "type": "this command takes type=local only; to write a cache into S3, "
+        "use s3cache export"
+    },
     environment=False,
     help="The directory to write: type=local,dest=DIR[,tag=T]"
     "[,image-manifest=true][,oci-mediatypes=false]. A bare DIR argument "
@@ -75,7 +77,18 @@ def import_(
     """Copy a BuildKit cache from S3 into a local directory.
 
     The directory is what `docker buildx build --cache-from type=local,src=DIR`
-    and `buildctl --import-cache type=local,src=DIR` read.
+    and `buildctl --import-cache type=local,src=DIR` read. DIR is short for
+    --cache-to type=local,dest=DIR and writes the tag latest.
+
+    \b
+    A branch's cache, else main's, then a build from it:
+      s3cache import \\
+        --cache-from 'type=s3,region=eu-west-1,bucket=ci-cache,name=pr-42;main' \\
+        ./buildkit-cache
+      docker buildx build --cache-from type=local,src=./buildkit-cache .
+
+    Exit status: 0 done, 1 a download failed or a blob is damaged, 2 usage,
+    3 none of the caches named exists, 4 credentials.
     """
     target = _target(directory, target)
     for spec in sources:
@@ -91,7 +104,11 @@ def import_(
 
 def _target(directory: str | None, target: LocalSpec | None) -> LocalSpec:
     if directory is not None and target is not None:
-        raise UsageError("give the directory as DIR or as --cache-to, not both")
+        raise UsageError(
+            "give the directory as DIR or as --cache-to, not both",
+            hint="to choose a tag, drop DIR and pass "
+            f"--cache-to 'type=local,dest={directory},tag=T'",
+        )
     if target is not None:
         return target
     if directory is None:

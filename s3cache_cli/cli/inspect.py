@@ -34,7 +34,9 @@ LOCAL_PARALLELISM = 4
     "directory: its digest too); exit 1 if not.",
 )
 @click.option(
-    "--deep", is_flag=True, help="With --check: download every blob and hash it."
+    "--deep",
+    is_flag=True,
+    help="Download every blob and hash it (implies --check).",
 )
 @click.option(
     "--no-sign-request",
@@ -63,7 +65,8 @@ def inspect(
       s3cache inspect --check --cache-from 'type=local,src=/tmp/buildcache'
 
     Exit status: 0 fine, 1 a blob is missing or damaged or a manifest is
-    invalid (with --check), 3 a named cache does not exist, 4 credentials.
+    invalid (with --check), 2 usage, 3 a named cache does not exist (or the
+    directory), 4 credentials.
     """
     app.ignore_error = spec.ignore_error
     report_spec_notes(app, spec, flag="--cache-from")

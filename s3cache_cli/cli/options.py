@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import click
@@ -67,12 +67,15 @@ def cache_to_option(
     help: str,
     allowed_types: Collection[str] = HANDLED_TYPES,
     environment: bool = True,
+    advice: Mapping[str, str] | None = None,
     **attributes: Any,
 ) -> Callable[[F], F]:
     """``--cache-to SPEC``; where it names the S3 cache, ``$S3CACHE_CACHE_TO``
-    is its default (``environment=False`` for a local or destructive use)."""
+    is its default (``environment=False`` for a local or destructive use).
+    ``advice`` words refusals for the command, as ``parse_cache_spec`` says."""
     variable = CACHE_TO_VARIABLE if environment else None
-    return _spec_option("to", names, help, allowed_types, variable, attributes)
+    spec_type = CacheSpec("to", allowed_types=allowed_types, advice=advice)
+    return _spec_option("to", names, help, spec_type, variable, attributes)
 
 
 def cache_from_option(
@@ -80,25 +83,27 @@ def cache_from_option(
     help: str,
     allowed_types: Collection[str] = HANDLED_TYPES,
     environment: bool = True,
+    advice: Mapping[str, str] | None = None,
     **attributes: Any,
 ) -> Callable[[F], F]:
     """``--cache-from SPEC``, defaulting to ``$S3CACHE_CACHE_FROM`` likewise."""
     variable = CACHE_FROM_VARIABLE if environment else None
-    return _spec_option("from", names, help, allowed_types, variable, attributes)
+    spec_type = CacheSpec("from", allowed_types=allowed_types, advice=advice)
+    return _spec_option("from", names, help, spec_type, variable, attributes)
 
 
 def _spec_option(
     direction: Direction,
     names: tuple[str, ...],
     help: str,
-    allowed_types: Collection[str],
+    spec_type: CacheSpec,
     variable: str | None,
     attributes: dict[str, Any],
 ) -> Callable[[F], F]:
     return click.option(
         f"--cache-{direction}",
         *names,
-        type=CacheSpec(direction, allowed_types=allowed_types),
+        type=spec_type,
         envvar=variable,
         show_envvar=variable is not None,
         metavar="SPEC",

@@ -7,7 +7,7 @@ the echo on the lines after ``Error: Invalid value for '--cache-to':``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,13 +34,17 @@ class CacheSpec(click.ParamType):
     name = "spec"
 
     def __init__(
-        self, direction: Direction, allowed_types: Collection[str] = HANDLED_TYPES
+        self,
+        direction: Direction,
+        allowed_types: Collection[str] = HANDLED_TYPES,
+        advice: Mapping[str, str] | None = None,
     ) -> None:
         unknown = set(allowed_types) - set(HANDLED_TYPES)
         if unknown or not allowed_types:
             raise ValueError(f"allowed_types must be among {HANDLED_TYPES}")
         self.direction = direction
         self.allowed_types = tuple(allowed_types)
+        self.advice = dict(advice or {})  # see parse_cache_spec
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -49,7 +53,10 @@ class CacheSpec(click.ParamType):
             return value
         try:
             return parse_cache_spec(
-                value, direction=self.direction, allowed_types=self.allowed_types
+                value,
+                direction=self.direction,
+                allowed_types=self.allowed_types,
+                advice=self.advice,
             )
         except SpecError as error:
             self.fail(error.message + _environment_note(param, ctx), param, ctx)
@@ -82,6 +89,15 @@ def _environment_note(param: click.Parameter | None, ctx: click.Context | None) 
         return ""
     names = [param.envvar] if isinstance(param.envvar, str) else param.envvar or []
     return f"\n(read from the environment variable {', '.join(names)})"
+
+
+def complete_directory(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """A bare ``DIR`` argument: the shell offers directories itself."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="dir")]
 
 
 def spec_from_argument(value: str, direction: Direction) -> LocalSpec:

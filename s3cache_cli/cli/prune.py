@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ import click
 from s3cache_cli.cli.app import App
 from s3cache_cli.cli.options import common_options
 from s3cache_cli.cli.params import CacheSpec, report_spec_notes
-from s3cache_cli.errors import CacheNotFound, ExitCode, UsageError
+from s3cache_cli.errors import CacheNotFound, UsageError
 
 if TYPE_CHECKING:
     from s3cache_cli.prune.execute import Pruner, PruneReport
@@ -29,7 +28,14 @@ EXPORT_MARGIN = timedelta(hours=1)
 @click.command("prune")
 @click.option(
     "--cache-to",
-    type=CacheSpec("to", allowed_types=("s3", "local")),
+    type=CacheSpec(
+        "to",
+        allowed_types=("s3", "local"),
+        advice={
+            "src": "prune takes the directory as dest=DIR "
+            "(or --cache-from type=local,src=DIR)"
+        },
+    ),
     metavar="SPEC",
     help="The bucket or directory to prune, as for docker buildx: "
     "type=s3,bucket=…,region=…[,prefix=…][,name=a;b] or type=local,dest=DIR"
@@ -37,7 +43,14 @@ EXPORT_MARGIN = timedelta(hours=1)
 )
 @click.option(
     "--cache-from",
-    type=CacheSpec("from", allowed_types=("s3", "local")),
+    type=CacheSpec(
+        "from",
+        allowed_types=("s3", "local"),
+        advice={
+            "dest": "prune takes the directory as src=DIR here "
+            "(or --cache-to type=local,dest=DIR)"
+        },
+    ),
     metavar="SPEC",
     help="The same as --cache-to (type=local takes src=DIR here).",
 )
@@ -47,8 +60,8 @@ EXPORT_MARGIN = timedelta(hours=1)
     multiple=True,
     metavar="KEY=VALUE",
     help="until=DURATION: delete caches not modified for that long, a Go "
-    "duration (24h, 90m, 168h; no days). name=GLOB (repeatable): only caches "
-    "whose name matches may be deleted.",
+    "duration (24h, 90m, 168h; no days). name=GLOB (repeatable): narrow the "
+    "other selectors to matching names; alone it deletes no cache.",
 )
 @click.option("--all", "everything", is_flag=True, help="Delete every cache.")
 @click.option(
@@ -98,9 +111,10 @@ def prune(
     A local cache directory: drop the tag old and the blobs only it used:
       s3cache prune -f --cache-to 'type=local,dest=/tmp/cache,tag=old'
 
-    Exit status: 0 done, 1 a manifest could not be read (nothing deleted) or
-    a delete failed, 2 usage (also: no terminal and neither --force nor
-    --dry-run), 3 a named cache does not exist, 4 credentials.
+    Exit status: 0 done (or the question answered no), 1 a manifest could
+    not be read (nothing deleted) or a delete failed, 2 usage (also: no
+    terminal and neither --force nor --dry-run), 3 a named cache does not
+    exist (or the directory), 4 credentials.
     """
     spec, flag = _one_spec(cache_to, cache_from)
     rules = _rules(spec, filters, everything, keep_storage)
@@ -112,6 +126,7 @@ def prune(
         )
 
     report_spec_notes(app, spec, flag=flag)
+    _warn_if_name_filter_alone(app, rules)
     app.ignore_error = spec.ignore_error
     _prune(app, spec, rules, grace_period, dry_run=dry_run, force=force)
 
@@ -140,8 +155,9 @@ def _prune(
     elif force or _confirmed(app, pruner, choice, store):
         report = pruner.run(choice)
     else:
+        # As docker buildx prune: declining is an answer, not a failure.
         app.info("nothing was deleted")
-        sys.exit(ExitCode.FAILED)
+        return
 
     _show(app, report, store=store.description, grace=grace, rules=rules)
     _raise_for_missing(report, store.description)
@@ -185,6 +201,17 @@ def _rules(
         everything=everything,
         keep_storage=limit,
     )
+
+
+def _warn_if_name_filter_alone(app: App, rules: Rules) -> None:
+    """``--filter name=`` alone selects nothing, which reads like a bug."""
+    if rules.filters.name_globs and not rules.selects_caches:
+        app.warn(
+            "--filter name= only narrows --all, --filter until= and "
+            "--keep-storage, so no cache is deleted; add --all to delete the "
+            "caches it matches (or --filter until=DURATION for those unused "
+            "that long)"
+        )
 
 
 def _explicit_names(spec: S3Spec | LocalSpec) -> tuple[str, ...]:

@@ -89,6 +89,9 @@ class OciLayout:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        # Blob directories found inside the layout, so that each blob costs
+        # one lstat rather than resolving every component of its path.
+        self._checked_dirs: set[Path] = set()
 
     def __repr__(self) -> str:
         return f"OciLayout({str(self.root)!r})"
@@ -134,8 +137,13 @@ class OciLayout:
 
     def blob_path(self, digest: Digest) -> Path:
         """Where the blob lives; refused when that resolves outside the layout."""
-        path = self.root / "blobs" / digest.algorithm / digest.hex
-        self._check_inside(path)
+        directory = self.root / "blobs" / digest.algorithm
+        path = directory / digest.hex
+        if directory not in self._checked_dirs:
+            self._check_inside(directory)
+            self._checked_dirs.add(directory)
+        if path.is_symlink():
+            self._check_inside(path)
         return path
 
     def read_blob(

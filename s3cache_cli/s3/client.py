@@ -1,8 +1,12 @@
-"""One place that builds a boto3 S3 client from a ``type=s3`` spec.
+"""One place that builds an S3 client from a ``type=s3`` spec.
 
 Credentials come from the flag string when it names both the key id and the
 secret, else from the standard AWS chain (environment, profile, SSO,
 credential_process, web identity, container, instance metadata).
+
+The client comes from a botocore session rather than a boto3 one: boto3's
+import brings s3transfer and its resource layer along, a tenth of a second
+of start-up that no s3cache command uses.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from urllib.parse import urlsplit
 from s3cache_cli.errors import CredentialsError
 
 if TYPE_CHECKING:
-    import boto3
+    import botocore.session
 
     from s3cache_cli.spec import S3Spec
 
@@ -83,32 +87,35 @@ def connect(
     if not no_sign_request:
         source = _credential_source(session)
     pool = max_pool_connections or max(10, spec.upload_parallelism * 2 + 2)
-    client = session.client(
-        "s3",
-        region_name=spec.region,
-        endpoint_url=endpoint_url,
-        config=_client_config(spec, endpoint_url, no_sign_request, pool),
+    config = _client_config(spec, endpoint_url, no_sign_request, pool)
+    client = session.create_client(
+        "s3", region_name=spec.region, endpoint_url=endpoint_url, config=config
     )
     if spec.disable_accept_encoding:
         client.meta.events.register("before-sign.s3", _drop_accept_encoding)
+    _send_blob_bodies_unsigned(client, config)
     log.debug("S3 client for %s at %s", spec.bucket, endpoint_url or "AWS")
     return S3Connection(client, spec, endpoint_url, source)
 
 
-def _session(spec: S3Spec) -> boto3.Session:
-    import boto3
+def _session(spec: S3Spec) -> botocore.session.Session:
+    import botocore.session
 
+    from s3cache_cli.s3.timestamps import parse_timestamp
+
+    session = botocore.session.Session()
+    parsers = session.get_component("response_parser_factory")
+    parsers.set_parser_defaults(timestamp_parser=parse_timestamp)
+    if spec.region:
+        session.set_config_variable("region", spec.region)
     if spec.access_key_id and spec.secret_access_key:
-        return boto3.Session(
-            aws_access_key_id=spec.access_key_id,
-            aws_secret_access_key=spec.secret_access_key,
-            aws_session_token=spec.session_token,
-            region_name=spec.region,
+        session.set_credentials(
+            spec.access_key_id, spec.secret_access_key, spec.session_token
         )
-    return boto3.Session(region_name=spec.region)
+    return session
 
 
-def _credential_source(session: boto3.Session) -> str:
+def _credential_source(session: botocore.session.Session) -> str:
     import botocore.exceptions
 
     try:
@@ -167,6 +174,29 @@ def _retries(spec: S3Spec) -> dict[str, Any]:
     if spec.retry_max_attempts is not None:
         retries["total_max_attempts"] = spec.retry_max_attempts
     return retries
+
+
+def _send_blob_bodies_unsigned(client: Any, config: Any) -> None:
+    """Sign a streamed blob body as UNSIGNED-PAYLOAD; keep signing the rest.
+
+    botocore signs a body by hashing it (over plain http, and over https
+    when no checksum header goes along), which reads every blob a second
+    time. A body that says ``checked_against_digest`` is a blob whose bytes
+    are hashed against its digest before they are published, and every
+    import hashes them again; the manifests have no digest of their own and
+    stay signed.
+    """
+    from botocore.config import Config
+
+    s3_options = {**(config.s3 or {}), "payload_signing_enabled": False}
+    unsigned = config.merge(Config(s3=s3_options))
+
+    def choose(request: Any, **_: Any) -> None:
+        if getattr(request.body, "checked_against_digest", False):
+            request.context["client_config"] = unsigned
+
+    for operation in ("PutObject", "UploadPart"):
+        client.meta.events.register(f"before-sign.s3.{operation}", choose)
 
 
 def _drop_accept_encoding(request: Any, **_: Any) -> None:

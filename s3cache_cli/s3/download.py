@@ -103,7 +103,10 @@ def download_blobs(
     unverified is under a final name; blobs already placed stay.
     """
     settings = settings or DownloadSettings()
-    states = [_BlobState(blob, settings) for blob in blobs]
+    # The biggest first, so that a large blob's parts and its hashing overlap
+    # with the small ones instead of running alone at the end.
+    ordered = sorted(blobs, key=lambda blob: -blob.size)
+    states = [_BlobState(blob, settings) for blob in ordered]
     parts = [part for state in states for part in state.parts()]
     fetcher = _Fetcher(conn, settings, listener)
     listener.started(blobs=len(blobs), total_bytes=sum(b.size for b in blobs))

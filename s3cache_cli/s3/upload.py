@@ -290,7 +290,13 @@ class RangeReader:
     takes them back. botocore reads the body once to sign it (plain HTTP) and
     seeks back, and rewinds it before its own retries, so what the listener
     ends up with is exactly what was sent.
+
+    Every caller checks the bytes against the blob's digest before they are
+    published (before the PUT, or before the multipart upload completes), so
+    the client sends them without hashing them again to sign them.
     """
+
+    checked_against_digest = True
 
     def __init__(
         self,

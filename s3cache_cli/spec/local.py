@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from s3cache_cli.spec import values
 from s3cache_cli.spec.attributes import Attributes, Table
@@ -47,8 +48,13 @@ _FIELD_NAMES = {
 }
 
 
-def build_local(attributes: Attributes, *, direction: Direction) -> LocalSpec:
-    read = attributes.read(FROM_TABLE if direction == "from" else TO_TABLE)
+def build_local(
+    attributes: Attributes,
+    *,
+    direction: Direction,
+    advice: Mapping[str, str] | None = None,
+) -> LocalSpec:
+    read = attributes.read(_table(direction, advice or {}))
     settings = {_FIELD_NAMES.get(key, key): value for key, value in read.read.items()}
     path_key, verb = _PATH_KEYS[direction]
     if path_key not in settings:
@@ -73,6 +79,13 @@ def build_local(attributes: Attributes, *, direction: Direction) -> LocalSpec:
         warning = f"mode={spec.mode} means nothing on --cache-from; it is ignored"
         spec = dataclasses.replace(spec, warnings=(warning,))
     return spec
+
+
+def _table(direction: Direction, advice: Mapping[str, str]) -> Table:
+    """The keys of a direction, with a command's own words for misplaced ones."""
+    table = FROM_TABLE if direction == "from" else TO_TABLE
+    misplaced = {key: advice.get(key, why) for key, why in table.misplaced.items()}
+    return dataclasses.replace(table, misplaced=misplaced)
 
 
 def _check_media_types(attributes: Attributes, spec: LocalSpec) -> None:

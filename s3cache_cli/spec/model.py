@@ -76,11 +76,12 @@ class S3Spec:
         return dataclasses.replace(self, names=tuple(names), names_given=True)
 
     def redacted(self) -> dict[str, object]:
-        """The settings as JSON values, secrets as ``***``, unset ones left out."""
+        """The settings as JSON values, secrets as ``***``; unset ones, and the
+        default name when no name= was written, left out."""
         document: dict[str, object] = {"type": self.type}
         for setting in _settings(self):
             value = getattr(self, setting.name)
-            if value is None:
+            if value is None or (setting.name == "names" and not self.names_given):
                 continue
             if setting.name in ("secret_access_key", "session_token"):
                 value = MASK
@@ -114,12 +115,14 @@ class LocalSpec:
     tag_given: bool = field(default=True, compare=False)
 
     def redacted(self) -> dict[str, object]:
-        """The settings as JSON values, unset ones left out."""
+        """The settings as JSON values; unset ones, and the default tag when no
+        tag= was written, left out."""
         document: dict[str, object] = {"type": self.type}
         for setting in _settings(self):
             value = getattr(self, setting.name)
-            if value is not None:
-                document[setting.name] = _json_value(value)
+            if value is None or (setting.name == "tag" and not self.tag_given):
+                continue
+            document[setting.name] = _json_value(value)
         return document
 
     def to_string(self) -> str:

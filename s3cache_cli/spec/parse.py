@@ -44,15 +44,22 @@ def parse_cache_spec(
     direction: Direction,
     environ: Mapping[str, str] | None = None,
     allowed_types: Collection[str] = HANDLED_TYPES,
+    advice: Mapping[str, str] | None = None,
 ) -> S3Spec | LocalSpec:
-    """Read one flag string; ``SpecError`` says what is wrong and where."""
+    """Read one flag string; ``SpecError`` says what is wrong and where.
+
+    ``advice`` holds a command's own words for two refusals that depend on
+    the command: under ``"type"`` for a type it does not take, under a key
+    such as ``"src"`` for a key that belongs to the other direction.
+    """
+    advice = advice or {}
     if direction not in ("from", "to"):
         raise ValueError(f"direction must be 'from' or 'to', not {direction!r}")
 
     source = Source(text)
     fields = _split(source)
     type_name, attributes = _attributes(source, fields)
-    _check_type(source, type_name, allowed_types)
+    _check_type(source, type_name, allowed_types, advice.get("type"))
 
     environ = os.environ if environ is None else environ
     spec: S3Spec | LocalSpec
@@ -61,7 +68,7 @@ def parse_cache_spec(
         register_secret(spec.secret_access_key)
         register_secret(spec.session_token)
     else:
-        spec = build_local(attributes, direction=direction)
+        spec = build_local(attributes, direction=direction, advice=advice)
 
     logger.debug("--cache-%s reads as %s", direction, spec.to_string())
     return spec
@@ -130,7 +137,10 @@ def _field_without_equals(source: Source, field: Field) -> Exception:
 
 
 def _check_type(
-    source: Source, type_field: Field, allowed_types: Collection[str]
+    source: Source,
+    type_field: Field,
+    allowed_types: Collection[str],
+    advice: str | None,
 ) -> None:
     value = type_field.value
     if value in allowed_types:
@@ -140,7 +150,7 @@ def _check_type(
     if value in HANDLED_TYPES:
         only = " or ".join(f"type={name}" for name in allowed_types)
         summary = f"type={value} is not accepted here"
-        accepted = f"this command takes {only} only"
+        accepted = advice or f"this command takes {only} only"
     else:
         summary = f"type={shortened(value)} is not handled by s3cache"
         if not value:

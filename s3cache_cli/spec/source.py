@@ -7,6 +7,7 @@ must not print that key.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from s3cache_cli.redact import MASK
@@ -70,7 +71,14 @@ class Source:
 
 def _wrapped(prose: str) -> list[str]:
     # Click prints a usage error as it is; a long list of keys reads better
-    # wrapped than cut by the terminal. Flag-string examples stay whole.
-    return textwrap.wrap(
+    # wrapped than cut by the terminal. Flag-string examples stay whole, and
+    # so does a command to run instead ("s3cache import").
+    prose = _COMMAND.sub(lambda found: found[0].replace(" ", _NO_BREAK), prose)
+    lines = textwrap.wrap(
         prose, _PROSE_WIDTH, break_long_words=False, break_on_hyphens=False
     )
+    return [line.replace(_NO_BREAK, " ") for line in lines]
+
+
+_COMMAND = re.compile(r"\bs3cache [a-z]+")
+_NO_BREAK = "\N{NO-BREAK SPACE}"

@@ -202,6 +202,28 @@ def test_usage_errors_exit_2(
     assert bucket.keys() == []
 
 
+def test_dir_and_cache_from_together_say_how_to_pick_a_tag(
+    run_cli, bucket, local_fixture
+) -> None:
+    source = str(local_fixture("run-max"))
+
+    result = run_cli(
+        "export",
+        source,
+        "--cache-from",
+        f"type=local,src={source},tag=v1",
+        "--cache-to",
+        bucket.spec(),
+    )
+
+    assert result.exit_code == 2
+    assert "give either DIR or --cache-from, not both" in result.stderr
+    assert (
+        "to choose a tag, drop DIR and pass "
+        f"--cache-from 'type=local,src={source},tag=T'" in result.stderr
+    )
+
+
 def test_cache_to_is_required(run_cli, local_fixture) -> None:
     result = run_cli("export", str(local_fixture("run-max")))
 
@@ -232,7 +254,7 @@ def test_help_shows_a_real_example_without_loading_boto3() -> None:
         "    cli(['export', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('boto3' in sys.modules)\n"
+        "print({'boto3', 'botocore'} & set(sys.modules) or False)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

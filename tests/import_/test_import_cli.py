@@ -447,6 +447,10 @@ def test_directory_and_cache_to_together_is_a_usage_error(import_app, dest) -> N
 
     assert result.exit_code == 2
     assert "not both" in result.stderr
+    assert (
+        f"to choose a tag, drop DIR and pass --cache-to 'type=local,dest={dest},tag=T'"
+        in result.stderr
+    )
 
 
 def test_no_directory_is_a_usage_error(import_app) -> None:

@@ -246,6 +246,13 @@ def test_deep_alone_means_check(local_fixture, run_cli) -> None:
     assert result.json["check"]["blobs"] == 8
 
 
+def test_help_says_deep_implies_check(run_cli) -> None:
+    result = run_cli("inspect", "--help")
+
+    assert "--deep" in result.stdout
+    assert "(implies --check)" in " ".join(result.stdout.split())
+
+
 def test_quiet_prints_the_result_and_nothing_else(local_fixture, run_cli) -> None:
     result = inspect(run_cli, local_fixture("run-max"), "-q", "--check")
 

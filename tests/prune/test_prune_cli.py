@@ -64,6 +64,41 @@ def test_help_says_durations_are_go_durations(run_cli) -> None:
     assert "a Go duration (24h, 90m, 168h; no days)" in " ".join(result.stdout.split())
 
 
+NAME_ALONE = "--filter name= only narrows --all, --filter until= and --keep-storage"
+
+
+@pytest.mark.parametrize(
+    ("spec_attributes", "args", "warned"),
+    [
+        pytest.param("", ["--filter", "name=pr-*"], True, id="name-alone"),
+        pytest.param(
+            "", ["--filter", "name=pr-*", "--filter", "name=v*"], True, id="two-names"
+        ),
+        pytest.param("", ["--filter", "name=pr-*", "--all"], False, id="with-all"),
+        pytest.param(
+            "", ["--filter", "name=pr-*", "--filter", "until=1h"], False, id="until"
+        ),
+        pytest.param(
+            "", ["--filter", "name=pr-*", "--keep-storage", "1GB"], False, id="keep"
+        ),
+        pytest.param(",tag=latest", ["--filter", "name=l*"], False, id="tag-given"),
+        pytest.param("", [], False, id="no-filter"),
+    ],
+)
+def test_a_name_filter_alone_says_it_selects_nothing(
+    run_cli, local_fixture, spec_attributes: str, args: list[str], warned: bool
+) -> None:
+    spec = f"type=local,dest={local_fixture('run-max')}{spec_attributes}"
+
+    result = run_cli("prune", "--dry-run", "--cache-to", spec, *args)
+
+    assert result.exit_code == 0, result.stderr
+    assert (NAME_ALONE in " ".join(result.stderr.split())) is warned
+    if warned:
+        assert "add --all to delete the caches it matches" in result.stderr
+        assert "would delete 0 caches" in result.stdout
+
+
 def spawn_prune(seeded, *args: str) -> pexpect.spawn:
     """prune in a real terminal, so it may ask its question."""
     argv = ["-m", "s3cache_cli", "prune", "--cache-to", seeded.spec(), *args]
@@ -77,7 +112,7 @@ def spawn_prune(seeded, *args: str) -> pexpect.spawn:
     )
 
 
-def test_on_a_terminal_prune_asks_and_no_deletes_nothing(ab_caches) -> None:
+def test_on_a_terminal_no_deletes_nothing_and_is_no_failure(ab_caches) -> None:
     before = ab_caches.stored()
     child = spawn_prune(ab_caches, "--all", "--grace", "0s")
 
@@ -89,7 +124,7 @@ def test_on_a_terminal_prune_asks_and_no_deletes_nothing(ab_caches) -> None:
     child.expect(pexpect.EOF)
     child.close()
 
-    assert child.exitstatus == 1
+    assert child.exitstatus == 0
     assert ab_caches.stored() == before
 
 
