@@ -12,7 +12,8 @@ $(BIN)/s3cache: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-## demo: start a local S3 server and run export, inspect and import on a real BuildKit cache
+## demo: on a local S3 server, export a real BuildKit cache, inspect --check it,
+## import it into a fresh directory and compare that with the original
 demo: $(BIN)/s3cache
 	$(BIN)/python -m devtools.demo
 

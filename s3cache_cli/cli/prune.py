@@ -289,9 +289,10 @@ def _show(
 
 def _raise_for_missing(report: PruneReport, store: str) -> None:
     if report.missing:
+        caches = "caches" if len(report.missing) > 1 else "cache"
+        names = ", ".join(repr(name) for name in report.missing)
         raise CacheNotFound(
-            f"no cache named {', '.join(report.missing)} in {store}; "
-            f"the rest of the prune was done",
+            f"no {caches} named {names} in {store}; the rest of the prune was done",
             hint="caches there now: " + (", ".join(report.caches_kept) or "none"),
         )
 

@@ -140,7 +140,8 @@ class S3Source:
                 return cls(conn, CacheConfig.parse(found[0], source=where), where)
 
         raise CacheNotFound(
-            f"no cache named {' or '.join(spec.names)} in s3://{spec.bucket}/"
+            f"no cache named {' or '.join(map(repr, spec.names))} in "
+            f"s3://{spec.bucket}/"
             f"{spec.manifests_root}",
             hint="check name= and prefix= of --cache-from",
         )

@@ -141,7 +141,7 @@ def test_a_missing_source_cache_is_not_found(
     )
 
     assert result.exit_code == 3
-    assert "no cache named nope or none" in result.stderr
+    assert "no cache named 'nope' or 'none' in" in result.stderr
     assert other_bucket.keys() == []
 
 

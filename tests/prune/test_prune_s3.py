@@ -222,15 +222,25 @@ def test_a_missing_named_cache_exits_3_after_the_rest(run_cli, ab_caches) -> Non
     result = prune(run_cli, ab_caches, "--grace", "0s", "-f", name="a;gone")
 
     assert result.exit_code == 3
-    assert "no cache named gone" in result.stderr
+    assert (
+        f"no cache named 'gone' in s3://{ab_caches.bucket.name}/; "
+        "the rest of the prune was done" in result.stderr
+    )
     assert "manifests/a" not in ab_caches.stored()
+
+
+def test_missing_names_are_quoted_as_inspect_quotes_them(run_cli, ab_caches) -> None:
+    result = prune(run_cli, ab_caches, "--dry-run", name="gone;lost")
+
+    assert result.exit_code == 3
+    assert "no caches named 'gone', 'lost' in s3://" in result.stderr
 
 
 def test_ignore_error_turns_a_missing_cache_into_a_warning(run_cli, ab_caches) -> None:
     result = prune(run_cli, ab_caches, "-f", name="gone", **{"ignore-error": "true"})
 
     assert result.exit_code == 0
-    assert "warning: no cache named gone" in result.stderr
+    assert "warning: no cache named 'gone'" in result.stderr
 
 
 def test_a_prefix_keeps_prune_inside_it(run_cli, seeded) -> None:
