@@ -22,11 +22,12 @@ demo: $(BIN)/s3cache
 server: $(BIN)/s3cache
 	$(BIN)/python -m devtools.seaweed $(SERVER_ARGS)
 
-## test: lint, then the whole test suite against a local S3 server
+## test: lint, the test suite against a local S3 server, then its heavy variants
 test: $(BIN)/s3cache
 	$(BIN)/ruff check s3cache_cli tests devtools bench
 	$(BIN)/ruff format --check s3cache_cli tests devtools bench
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m heavy
 
 ## completions: regenerate the bash, zsh and fish scripts in completions/
 completions: $(BIN)/s3cache

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 60
+# For tests only: a stalled server is then found out in a second, not a minute.
+READ_TIMEOUT_VARIABLE = "S3CACHE_READ_TIMEOUT"
 
 # What botocore calls each link of the chain, in words a user recognises.
 _CREDENTIAL_SOURCES = {
@@ -144,7 +146,7 @@ def _client_config(
 
     options: dict[str, Any] = {
         "connect_timeout": CONNECT_TIMEOUT,
-        "read_timeout": READ_TIMEOUT,
+        "read_timeout": _read_timeout(),
         "max_pool_connections": pool,
         "retries": _retries(spec),
         "s3": {"addressing_style": "path" if spec.use_path_style else "auto"},
@@ -156,6 +158,15 @@ def _client_config(
     if no_sign_request:
         options["signature_version"] = UNSIGNED
     return Config(**options)
+
+
+def _read_timeout() -> float:
+    text = os.environ.get(READ_TIMEOUT_VARIABLE, "")
+    try:
+        seconds = float(text)
+    except ValueError:
+        return READ_TIMEOUT
+    return seconds if seconds > 0 else READ_TIMEOUT
 
 
 def _retries(spec: S3Spec) -> dict[str, Any]:
