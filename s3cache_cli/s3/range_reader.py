@@ -78,6 +78,11 @@ class RangeReader:
     def rewind(self) -> None:
         self.seek(0)
 
+    def release(self) -> None:
+        """Let go of the source once the part is sent: botocore's request
+        objects sit in reference cycles that keep the body for a while."""
+        self._read_at = _released
+
     def _report(self, *, force: bool = False) -> None:
         delta = self._position - self._reported
         at_end = self._position == self._length
@@ -89,3 +94,7 @@ class RangeReader:
 def bytes_reader(data: bytes | bytearray) -> ReadAt:
     view = memoryview(data)
     return lambda offset, size: bytes(view[offset : offset + size])
+
+
+def _released(offset: int, size: int) -> bytes:
+    raise ValueError("the part was sent; its bytes were let go")

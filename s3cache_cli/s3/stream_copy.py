@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from s3cache_cli.s3 import upload
 from s3cache_cli.s3.ranged_get import StoredBlob, get_range
 from s3cache_cli.s3.retry import call_with_retries
 from s3cache_cli.s3.transfer import CancelToken, TransferListener
-from s3cache_cli.s3.upload import PART_PARALLELISM, needs_multipart
 from s3cache_cli.s3.verified_upload import (
     read_exactly,
     upload_verified_parts,
@@ -45,7 +45,7 @@ def stream_copy(
     """Read the object from ``source`` and upload it to ``dest``, verified:
     the copy is published only once its bytes match ``digest``."""
     blob = StoredBlob(source_key, digest, size)
-    if needs_multipart(size):
+    if upload.needs_multipart(size):
         _copy_in_parts(source, blob, dest, key, listener=listener, cancel=cancel)
     else:
         _copy_whole(source, blob, dest, key, listener=listener, cancel=cancel)
@@ -73,7 +73,7 @@ def _copy_in_parts(
         fetch,
         verifier=DigestVerifier(blob.digest, blob.size),
         what=_url(source, blob.key),
-        ahead=PART_PARALLELISM,
+        ahead=upload.PART_PARALLELISM,
         listener=listener,
         cancel=cancel,
     )

@@ -131,7 +131,10 @@ def send_parts(
 
     def send(part: Part, token: CancelToken) -> dict[str, Any]:
         body = body_for(part, token)
-        return upload_part(conn, key, upload_id, part, body, of=len(parts))
+        try:
+            return upload_part(conn, key, upload_id, part, body, of=len(parts))
+        finally:
+            body.release()
 
     with aborted_on_failure(conn, key, upload_id):
         etags = run_parallel(parts, send, parallelism=PART_PARALLELISM, cancel=cancel)
