@@ -11,6 +11,7 @@ does not match its digest is aborted, never completed.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from s3cache_cli.s3 import upload
@@ -24,7 +25,7 @@ from s3cache_cli.s3.verified_upload import (
 )
 
 if TYPE_CHECKING:
-    from s3cache_cli.digest import Digest
+    from s3cache_cli.digest import Digest, DigestVerifier
     from s3cache_cli.s3.client import S3Connection
     from s3cache_cli.s3.parts import Part
 
@@ -44,96 +45,87 @@ def stream_copy(
 ) -> None:
     """Read the object from ``source`` and upload it to ``dest``, verified:
     the copy is published only once its bytes match ``digest``."""
-    blob = StoredBlob(source_key, digest, size)
+    copy = _Copy(source, StoredBlob(source_key, digest, size), dest, key)
     if upload.needs_multipart(size):
-        _copy_in_parts(source, blob, dest, key, listener=listener, cancel=cancel)
+        copy.in_parts(listener=listener, cancel=cancel)
     else:
-        _copy_whole(source, blob, dest, key, listener=listener, cancel=cancel)
+        copy.whole(listener=listener, cancel=cancel)
     log.debug("streamed %s to s3://%s/%s", source_key, dest.bucket, key)
 
 
-def _copy_in_parts(
-    source: S3Connection,
-    blob: StoredBlob,
-    dest: S3Connection,
-    key: str,
-    *,
-    listener: TransferListener,
-    cancel: CancelToken,
-) -> None:
-    from s3cache_cli.digest import DigestVerifier
+@dataclass(frozen=True)
+class _Copy:
+    source: S3Connection
+    blob: StoredBlob
+    dest: S3Connection
+    key: str
 
-    def fetch(part: Part, token: CancelToken) -> bytes:
-        return _fetch_part(source, blob, part, token)
+    @property
+    def what(self) -> str:
+        return f"s3://{self.source.bucket}/{self.blob.key}"
 
-    upload_verified_parts(
-        dest,
-        key,
-        blob.size,
-        fetch,
-        verifier=DigestVerifier(blob.digest, blob.size),
-        what=_url(source, blob.key),
-        ahead=upload.PART_PARALLELISM,
-        listener=listener,
-        cancel=cancel,
-    )
+    def in_parts(self, *, listener: TransferListener, cancel: CancelToken) -> None:
+        """Ranged GETs into a multipart upload; each part retried alone."""
+        upload_verified_parts(
+            self.dest,
+            self.key,
+            self.blob.size,
+            self._fetch_part,
+            verifier=self._verifier(),
+            what=self.what,
+            ahead=upload.PART_PARALLELISM,
+            listener=listener,
+            cancel=cancel,
+        )
 
+    def whole(self, *, listener: TransferListener, cancel: CancelToken) -> None:
+        """One GET into one PUT; a broken read or a mismatch starts it over."""
+        tally = _Tally(listener)
 
-def _fetch_part(
-    source: S3Connection, blob: StoredBlob, part: Part, cancel: CancelToken
-) -> bytes:
-    """One ranged GET read whole; a broken one is asked for again."""
+        def attempt() -> None:
+            source = self.source
+            response = source.client.get_object(Bucket=source.bucket, Key=self.blob.key)
+            body = response["Body"]
+            try:
+                upload_verified_stream(
+                    self.dest,
+                    self.key,
+                    body.read,
+                    self.blob.size,
+                    verifier=self._verifier(),
+                    what=self.what,
+                    listener=tally,
+                    cancel=cancel,
+                )
+            finally:
+                body.close()
 
-    def fetch() -> bytes:
-        response = get_range(source, blob, start=part.offset, end=part.end)
-        try:
-            return read_exactly(response.body.read, part.length, cancel)
-        finally:
-            response.body.close()
+        call_with_retries(
+            self.source.bucket,
+            self.blob.key,
+            attempt,
+            what=f"copy of {self.what}",
+            before_retry=tally.rollback,
+        )
 
-    what = f"read of {blob.key} bytes {part.offset}-{part.end - 1}"
-    return call_with_retries(source.bucket, blob.key, fetch, what=what)
+    def _fetch_part(self, part: Part, cancel: CancelToken) -> bytes:
+        """One ranged GET read whole; a broken one is asked for again."""
+        blob = self.blob
 
+        def fetch() -> bytes:
+            response = get_range(self.source, blob, start=part.offset, end=part.end)
+            try:
+                return read_exactly(response.body.read, part.length, cancel)
+            finally:
+                response.body.close()
 
-def _copy_whole(
-    source: S3Connection,
-    blob: StoredBlob,
-    dest: S3Connection,
-    key: str,
-    *,
-    listener: TransferListener,
-    cancel: CancelToken,
-) -> None:
-    """One GET into one PUT; a broken read or a mismatch starts it over."""
-    from s3cache_cli.digest import DigestVerifier
+        what = f"read of {blob.key} bytes {part.offset}-{part.end - 1}"
+        return call_with_retries(self.source.bucket, blob.key, fetch, what=what)
 
-    what = _url(source, blob.key)
-    tally = _Tally(listener)
+    def _verifier(self) -> DigestVerifier:
+        from s3cache_cli.digest import DigestVerifier
 
-    def attempt() -> None:
-        response = source.client.get_object(Bucket=source.bucket, Key=blob.key)
-        body = response["Body"]
-        try:
-            upload_verified_stream(
-                dest,
-                key,
-                body.read,
-                blob.size,
-                verifier=DigestVerifier(blob.digest, blob.size),
-                what=what,
-                listener=tally,
-                cancel=cancel,
-            )
-        finally:
-            body.close()
-
-    call_with_retries(
-        source.bucket,
-        blob.key,
-        attempt,
-        what=f"copy of {what}",
-        before_retry=tally.rollback,
-    )
+        return DigestVerifier(self.blob.digest, self.blob.size)
 
 
 class _Tally:
@@ -159,7 +151,3 @@ class _Tally:
     def rollback(self) -> None:
         self._inner.advanced(-self._sent)
         self._sent = 0
-
-
-def _url(conn: S3Connection, key: str) -> str:
-    return f"s3://{conn.bucket}/{key}"
