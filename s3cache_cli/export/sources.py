@@ -178,7 +178,8 @@ class S3Source:
         listener: TransferListener,
         cancel: CancelToken,
     ) -> None:
-        from s3cache_cli.s3.copy import copy_within, same_endpoint, stream_copy
+        from s3cache_cli.s3.copy import copy_within, same_endpoint
+        from s3cache_cli.s3.stream_copy import stream_copy
 
         key = self._key(step)
         if same_endpoint(self.conn, dest):

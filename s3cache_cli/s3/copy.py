@@ -4,8 +4,7 @@ CopyObject takes objects below 5 GiB; anything bigger is copied with a
 multipart upload whose parts are UploadPartCopy ranges. A touch is a copy of
 an object onto itself with fresh metadata, which resets its LastModified
 (buckets expire blobs not modified for N days). Between two endpoints, or
-two sets of credentials, the bytes stream through s3cache and are verified
-against their digest before the copy is published.
+two sets of credentials, no server can copy: see ``stream_copy``.
 """
 
 from __future__ import annotations
@@ -16,21 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from s3cache_cli.s3.client import is_aws_endpoint
 from s3cache_cli.s3.objects import OCTET_STREAM
-from s3cache_cli.s3.transfer import CancelToken, TransferListener, run_parallel
+from s3cache_cli.s3.parts import GiB, MiB, Part, split_parts
+from s3cache_cli.s3.retry import call_with_retries
+from s3cache_cli.s3.transfer import CancelToken, run_parallel
 from s3cache_cli.s3.upload import (
-    GiB,
-    MiB,
-    Part,
     aborted_on_failure,
-    call_with_retries,
     complete_multipart,
     create_multipart,
-    split_parts,
-    upload_verified_stream,
 )
 
 if TYPE_CHECKING:
-    from s3cache_cli.digest import Digest
     from s3cache_cli.s3.client import S3Connection
 
 log = logging.getLogger(__name__)
@@ -75,54 +69,6 @@ def same_endpoint(source: S3Connection, dest: S3Connection) -> bool:
     else:
         same_place = _normalized(source.endpoint_url) == _normalized(dest.endpoint_url)
     return same_place and _credentials(source) == _credentials(dest)
-
-
-def stream_copy(
-    source: S3Connection,
-    source_key: str,
-    dest: S3Connection,
-    key: str,
-    *,
-    digest: Digest,
-    size: int,
-    listener: TransferListener,
-    cancel: CancelToken,
-) -> None:
-    """Read the object from ``source`` and upload it to ``dest``, verified.
-
-    A broken read or a digest mismatch starts the object over, so a copy is
-    published only once its bytes match ``digest``.
-    """
-    from s3cache_cli.digest import DigestVerifier
-
-    what = f"s3://{source.bucket}/{source_key}"
-    tally = _Tally(listener)
-
-    def attempt() -> None:
-        response = source.client.get_object(Bucket=source.bucket, Key=source_key)
-        body = response["Body"]
-        try:
-            upload_verified_stream(
-                dest,
-                key,
-                body.read,
-                size,
-                verifier=DigestVerifier(digest, size),
-                what=what,
-                listener=tally,
-                cancel=cancel,
-            )
-        finally:
-            body.close()
-
-    call_with_retries(
-        source.bucket,
-        source_key,
-        attempt,
-        what=f"copy of {what}",
-        before_retry=tally.rollback,
-    )
-    log.debug("streamed %s to s3://%s/%s", source_key, dest.bucket, key)
 
 
 def _copy_object(
@@ -187,31 +133,6 @@ def _upload_part_copy(
     what = f"{key} part {part.number}"
     response = call_with_retries(source["Bucket"], source["Key"], copy, what=what)
     return {"PartNumber": part.number, "ETag": response["CopyPartResult"]["ETag"]}
-
-
-class _Tally:
-    """Pass progress on and keep count, so a restarted copy can take it back."""
-
-    def __init__(self, inner: TransferListener) -> None:
-        self._inner = inner
-        self._sent = 0
-
-    def started(self, *, blobs: int, total_bytes: int) -> None:
-        self._inner.started(blobs=blobs, total_bytes=total_bytes)
-
-    def advanced(self, nbytes: int) -> None:
-        self._sent += nbytes
-        self._inner.advanced(nbytes)
-
-    def blob_done(self, name: str, size: int, action: str) -> None:
-        self._inner.blob_done(name, size, action)
-
-    def finished(self) -> None:
-        self._inner.finished()
-
-    def rollback(self) -> None:
-        self._inner.advanced(-self._sent)
-        self._sent = 0
 
 
 def _credentials(conn: S3Connection) -> tuple[str | None, ...] | None:

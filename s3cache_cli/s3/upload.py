@@ -12,12 +12,13 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from s3cache_cli.errors import OperationFailed
 from s3cache_cli.s3.objects import OCTET_STREAM
+from s3cache_cli.s3.parts import MIN_PART_SIZE, MiB, Part, part_size_for, split_parts
+from s3cache_cli.s3.range_reader import RangeReader, ReadAt
 from s3cache_cli.s3.retry import call_with_retries
 from s3cache_cli.s3.transfer import (
     CancelToken,
@@ -26,51 +27,25 @@ from s3cache_cli.s3.transfer import (
 )
 
 if TYPE_CHECKING:
-    from s3cache_cli.digest import DigestVerifier
     from s3cache_cli.s3.client import S3Connection
 
 log = logging.getLogger(__name__)
 
-MiB = 1024 * 1024
-GiB = 1024 * MiB
-
-# BuildKit's uploader sends one PUT below 16 MiB and 8 MiB parts above. Read
-# at call time, so tests can force multipart on a small blob.
+# BuildKit's uploader sends one PUT below 16 MiB and parts above. Read at call
+# time, with MIN_PART_SIZE, so tests can force multipart on a small blob.
 MULTIPART_THRESHOLD = 16 * MiB
-MIN_PART_SIZE = 8 * MiB
-MAX_PARTS = 10_000
-MAX_PART_SIZE = 5 * GiB
 PART_PARALLELISM = 4
-# Progress is reported in steps, not per 16 KiB socket write.
-PROGRESS_STEP = 256 * 1024
-# The most one read returns: botocore asks for 1 MiB at a time to sign a
-# body, and a dozen parts doing that at once would show in memory.
-READ_LIMIT = 256 * 1024
 
-ReadAt = Callable[[int, int], bytes]
+BodyFor = Callable[[Part, CancelToken], RangeReader]
 
 
-@dataclass(frozen=True)
-class Part:
-    number: int  # 1-based, as S3 counts
-    offset: int
-    length: int
+def needs_multipart(size: int) -> bool:
+    return size >= MULTIPART_THRESHOLD
 
 
-def part_size_for(size: int) -> int:
-    """The smallest whole-MiB part size, at least MIN_PART_SIZE, that fits
-    ``size`` bytes into MAX_PARTS parts (8 MiB up to 78 GiB, 525 MiB at 5 TiB)."""
-    needed = -(-size // MAX_PARTS)
-    whole_mib = -(-needed // MiB) * MiB
-    return max(MIN_PART_SIZE, whole_mib)
-
-
-def split_parts(size: int, part_size: int) -> list[Part]:
-    offsets = range(0, size, part_size)
-    return [
-        Part(number, offset, min(part_size, size - offset))
-        for number, offset in enumerate(offsets, start=1)
-    ]
+def plan_parts(size: int) -> list[Part]:
+    """The parts a multipart upload of ``size`` bytes is sent in."""
+    return split_parts(size, part_size_for(size, minimum=MIN_PART_SIZE))
 
 
 def upload_file(
@@ -86,10 +61,10 @@ def upload_file(
     fd = os.open(path, os.O_RDONLY)
     try:
         read_at = _file_reader(fd, path)
-        if size < MULTIPART_THRESHOLD:
-            put_object(conn, key, read_at, size, listener=listener, cancel=cancel)
-        else:
+        if needs_multipart(size):
             upload_multipart(conn, key, read_at, size, listener=listener, cancel=cancel)
+        else:
+            put_object(conn, key, read_at, size, listener=listener, cancel=cancel)
     finally:
         os.close(fd)
 
@@ -131,18 +106,41 @@ def upload_multipart(
     cancel: CancelToken,
 ) -> None:
     """A multipart upload with parts in parallel; aborted unless it completes."""
-    parts = split_parts(size, part_size_for(size))
+
+    def body_for(part: Part, token: CancelToken) -> RangeReader:
+        return RangeReader(
+            read_at, part.offset, part.length, listener=listener, cancel=token
+        )
+
+    send_parts(conn, key, plan_parts(size), body_for, cancel=cancel)
+
+
+def send_parts(
+    conn: S3Connection,
+    key: str,
+    parts: list[Part],
+    body_for: BodyFor,
+    *,
+    cancel: CancelToken,
+    before_complete: Callable[[], None] | None = None,
+) -> None:
+    """Send ``parts`` in parallel as one multipart upload, each part's body
+    from ``body_for``; complete it once every part is up and
+    ``before_complete`` has not raised, abort it otherwise."""
     upload_id = create_multipart(conn, key)
 
     def send(part: Part, token: CancelToken) -> dict[str, Any]:
-        reader = RangeReader(
-            read_at, part.offset, part.length, listener=listener, cancel=token
-        )
-        return upload_part(conn, key, upload_id, part, reader, of=len(parts))
+        body = body_for(part, token)
+        try:
+            return upload_part(conn, key, upload_id, part, body, of=len(parts))
+        finally:
+            body.release()
 
     with aborted_on_failure(conn, key, upload_id):
         etags = run_parallel(parts, send, parallelism=PART_PARALLELISM, cancel=cancel)
         cancel.raise_if_cancelled()
+        if before_complete is not None:
+            before_complete()
         complete_multipart(conn, key, upload_id, etags)
 
 
@@ -229,128 +227,6 @@ def abort_multipart(conn: S3Connection, key: str, upload_id: str) -> None:
         log.debug("could not abort upload %s of %s: %s", upload_id, key, error)
 
 
-def upload_verified_stream(
-    conn: S3Connection,
-    key: str,
-    read: Callable[[int], bytes],
-    size: int,
-    *,
-    verifier: DigestVerifier,
-    what: str,
-    listener: TransferListener,
-    cancel: CancelToken,
-) -> None:
-    """Upload bytes from a stream; publish them only if they match ``verifier``.
-
-    A small blob is read whole into memory and checked before its PUT. A big
-    one goes part by part and is completed only after the digest checks out.
-    """
-    if size >= MULTIPART_THRESHOLD:
-        _upload_verified_parts(conn, key, read, size, verifier, what, listener, cancel)
-        return
-
-    data = _read_part(read, size, verifier, cancel)
-    verifier.check(what)
-    put_object(conn, key, _bytes_reader(data), size, listener=listener, cancel=cancel)
-
-
-def _upload_verified_parts(
-    conn: S3Connection,
-    key: str,
-    read: Callable[[int], bytes],
-    size: int,
-    verifier: DigestVerifier,
-    what: str,
-    listener: TransferListener,
-    cancel: CancelToken,
-) -> None:
-    # TODO: parts go one at a time, each held in memory, because the digest
-    # needs the bytes in order. Ranged reads in parallel, hashed in order as
-    # they arrive, would speed up big copies between endpoints.
-    parts = split_parts(size, part_size_for(size))
-    upload_id = create_multipart(conn, key)
-    with aborted_on_failure(conn, key, upload_id):
-        etags = []
-        for part in parts:
-            data = _read_part(read, part.length, verifier, cancel)
-            body = RangeReader(
-                _bytes_reader(data), 0, part.length, listener=listener, cancel=cancel
-            )
-            etags.append(upload_part(conn, key, upload_id, part, body, of=len(parts)))
-
-        verifier.check(what)
-        cancel.raise_if_cancelled()
-        complete_multipart(conn, key, upload_id, etags)
-
-
-class RangeReader:
-    """``length`` bytes from ``offset`` as a seekable file for botocore.
-
-    Progress follows the read position: reading reports bytes, seeking back
-    takes them back. botocore reads the body once to sign it (plain HTTP) and
-    seeks back, and rewinds it before its own retries, so what the listener
-    ends up with is exactly what was sent.
-
-    Every caller checks the bytes against the blob's digest before they are
-    published (before the PUT, or before the multipart upload completes), so
-    the client sends them without hashing them again to sign them.
-    """
-
-    checked_against_digest = True
-
-    def __init__(
-        self,
-        read_at: ReadAt,
-        offset: int,
-        length: int,
-        *,
-        listener: TransferListener,
-        cancel: CancelToken,
-    ) -> None:
-        self._read_at = read_at
-        self._offset = offset
-        self._length = length
-        self._listener = listener
-        self._cancel = cancel
-        self._position = 0
-        self._reported = 0
-
-    def __len__(self) -> int:
-        return self._length - self._position
-
-    def read(self, size: int | None = -1) -> bytes:
-        self._cancel.raise_if_cancelled()
-        remaining = self._length - self._position
-        if size is None or size < 0:
-            size = remaining
-        else:
-            # A short read is allowed to a caller that names a size.
-            size = min(size, remaining, READ_LIMIT)
-        data = self._read_at(self._offset + self._position, size)
-        self._position += len(data)
-        self._report()
-        return data
-
-    def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._length}
-        self._position = min(max(0, base[whence] + position), self._length)
-        self._report(force=True)
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-    def rewind(self) -> None:
-        self.seek(0)
-
-    def _report(self, *, force: bool = False) -> None:
-        delta = self._position - self._reported
-        at_end = self._position == self._length
-        if delta and (force or at_end or abs(delta) >= PROGRESS_STEP):
-            self._listener.advanced(delta)
-            self._reported = self._position
-
-
 def _file_reader(fd: int, path: Path) -> ReadAt:
     def read_at(offset: int, size: int) -> bytes:
         data = os.pread(fd, size, offset)
@@ -359,27 +235,3 @@ def _file_reader(fd: int, path: Path) -> ReadAt:
         return data
 
     return read_at
-
-
-def _bytes_reader(data: bytes) -> ReadAt:
-    view = memoryview(data)
-    return lambda offset, size: bytes(view[offset : offset + size])
-
-
-def _read_part(
-    read: Callable[[int], bytes],
-    size: int,
-    verifier: DigestVerifier,
-    cancel: CancelToken,
-) -> bytes:
-    chunks = []
-    remaining = size
-    while remaining:
-        cancel.raise_if_cancelled()
-        chunk = read(min(remaining, MiB))
-        if not chunk:
-            raise OperationFailed(f"the source ended {remaining} bytes early")
-        verifier.update(chunk)
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)

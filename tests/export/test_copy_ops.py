@@ -12,7 +12,8 @@ import pytest
 from s3cache_cli.digest import parse_digest
 from s3cache_cli.errors import IntegrityError, OperationFailed
 from s3cache_cli.s3 import copy
-from s3cache_cli.s3.copy import copy_within, same_endpoint, stream_copy, touch
+from s3cache_cli.s3.copy import copy_within, same_endpoint, touch
+from s3cache_cli.s3.stream_copy import stream_copy
 from s3cache_cli.s3.transfer import CancelToken
 from tests.export.conftest import RecordingListener, pending_uploads
 

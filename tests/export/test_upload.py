@@ -11,20 +11,19 @@ from botocore.exceptions import ClientError, ConnectionClosedError
 
 from s3cache_cli.digest import DigestVerifier, parse_digest
 from s3cache_cli.errors import CredentialsError, IntegrityError, OperationFailed
-from s3cache_cli.s3 import upload
-from s3cache_cli.s3.transfer import Cancelled, CancelToken, NullListener
-from s3cache_cli.s3.upload import (
+from s3cache_cli.s3.parts import (
     MAX_PART_SIZE,
     MAX_PARTS,
     GiB,
     MiB,
     Part,
-    RangeReader,
     part_size_for,
     split_parts,
-    upload_file,
-    upload_verified_stream,
 )
+from s3cache_cli.s3.range_reader import PROGRESS_STEP, READ_LIMIT, RangeReader
+from s3cache_cli.s3.transfer import Cancelled, CancelToken, NullListener
+from s3cache_cli.s3.upload import upload_file
+from s3cache_cli.s3.verified_upload import upload_verified_stream
 from tests.export.conftest import RecordingListener, pending_uploads
 
 TiB = 1024 * GiB
@@ -100,14 +99,14 @@ def test_a_reader_reports_in_steps_not_per_read() -> None:
         pass
 
     assert listener.total == MiB
-    assert len(listener.steps) == MiB // upload.PROGRESS_STEP
+    assert len(listener.steps) == MiB // PROGRESS_STEP
 
 
 def test_a_reader_returns_short_reads_but_all_on_read_all() -> None:
     reader = reader_over(b"y" * (2 * MiB), NullListener())
 
-    assert len(reader.read(MiB)) == upload.READ_LIMIT
-    assert len(reader.read()) == 2 * MiB - upload.READ_LIMIT
+    assert len(reader.read(MiB)) == READ_LIMIT
+    assert len(reader.read()) == 2 * MiB - READ_LIMIT
     assert reader.read(10) == b""
 
 
