@@ -1,8 +1,9 @@
 """Media types and annotation keys of OCI and Docker images and BuildKit caches.
 
-BuildKit writes layers with OCI media types, or with Docker ones when asked for
-``oci-mediatypes=false``; the two mappings below translate between the
-families the way BuildKit does and leave a type they do not know unchanged.
+BuildKit's local export writes every layer with the OCI media type, or with
+the Docker one when asked for ``oci-mediatypes=false``, whichever family the
+layer had before. The two mappings below translate between the families the
+way BuildKit does and leave a type they do not know unchanged.
 """
 
 from __future__ import annotations

@@ -65,6 +65,14 @@ class ManifestForm:
             return mt.OCI_MANIFEST
         return mt.OCI_INDEX if self.oci_mediatypes else mt.DOCKER_MANIFEST_LIST
 
+    def layer_media_type(self, media_type: str) -> str:
+        """A layer's media type in this form's family, whichever family it was
+        written in: BuildKit converts every layer on each local export."""
+        if self.oci_mediatypes:
+            return mt.to_oci_layer_type(media_type)
+
+        return mt.to_docker_layer_type(media_type)
+
     @property
     def description(self) -> str:
         if self.image_manifest:
@@ -136,12 +144,8 @@ def build_manifest(
 
 def _layer_descriptor(layer: dict[str, Any], form: ManifestForm) -> dict[str, Any]:
     # Go writes struct fields in declaration order and map keys sorted.
-    media_type = layer["mediaType"]
-    if not form.oci_mediatypes:
-        media_type = mt.to_docker_layer_type(media_type)
-
     descriptor = {
-        "mediaType": media_type,
+        "mediaType": form.layer_media_type(layer["mediaType"]),
         "digest": layer["digest"],
         "size": layer["size"],
     }
