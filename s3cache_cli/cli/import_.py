@@ -61,8 +61,8 @@ if TYPE_CHECKING:
     },
     environment=False,
     help="The directory to write: type=local,dest=DIR[,tag=T]"
-    "[,image-manifest=true][,oci-mediatypes=false]. A bare DIR argument "
-    "means type=local,dest=DIR.",
+    "[,image-manifest=true][,oci-mediatypes=false][,mode=min]. A bare DIR "
+    "argument means type=local,dest=DIR.",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Say what would be downloaded; write nothing."
@@ -251,6 +251,8 @@ def plan_import(found: FoundCache, target: LocalSpec) -> ImportPlan:
     from s3cache_cli.oci.writer import Blob, ManifestForm, build_manifest, read_index
 
     config = CacheConfig.parse(found.manifest, source=found.url)
+    if target.mode == "min":
+        config = config.trim_to_min()
     form = ManifestForm(target.image_manifest, target.oci_mediatypes)
     config_blob = Blob(mt.CACHE_CONFIG, config.to_local_bytes())
     descriptors = config.layer_descriptors()
