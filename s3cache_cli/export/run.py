@@ -3,14 +3,15 @@
 HEAD every blob, then upload the missing ones and touch the stale ones, then
 write the manifest under every name. A manifest is written only after every
 blob it names is in place, so a reader never finds one with holes, even
-after a crash.
+after a crash. A stale blob that a prune deletes between its HEAD and its
+touch is sent again from the source: the export has its bytes.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ _ACTION_DONE = {Action.UPLOAD: "uploaded", Action.TOUCH: "touched"}
 class TransferOutcome:
     seconds: float
     bytes_sent: int
+    # Blobs planned as touches that were gone by then, and were sent instead.
+    resent: tuple[Digest, ...] = ()
 
     @property
     def bytes_per_second(self) -> float:
@@ -120,17 +123,19 @@ def transfer(
     parallelism: int,
 ) -> TransferOutcome:
     """Upload and touch what the plan says, ``parallelism`` blobs at a time."""
-    from s3cache_cli.s3.copy import touch
-
     # The biggest first, so a large blob does not start last and run alone.
     jobs = sorted(plan.having(Action.UPLOAD, Action.TOUCH), key=lambda s: -s.size)
+    resent: list[BlobStep] = []
 
     def work(step: BlobStep, cancel: CancelToken) -> None:
+        done = step
         if step.action is Action.TOUCH:
-            touch(dest, step.key, step.size, cancel=cancel)
+            done = _touch_or_send(step, source, dest, listener=listener, cancel=cancel)
         else:
             source.send(step, dest, listener=listener, cancel=cancel)
-        listener.blob_done(str(step.digest), step.size, _ACTION_DONE[step.action])
+        if done is not step:
+            resent.append(done)
+        listener.blob_done(str(step.digest), step.size, _ACTION_DONE[done.action])
 
     started = time.monotonic()
     if not jobs:
@@ -140,7 +145,34 @@ def transfer(
         run_parallel(jobs, work, parallelism=parallelism)
     finally:
         listener.finished()
-    return TransferOutcome(time.monotonic() - started, plan.bytes_for(Action.UPLOAD))
+
+    sent = plan.bytes_for(Action.UPLOAD) + sum(step.size for step in resent)
+    digests = tuple(step.digest for step in resent)
+    return TransferOutcome(time.monotonic() - started, sent, digests)
+
+
+def _touch_or_send(
+    step: BlobStep,
+    source: CacheSource,
+    dest: S3Connection,
+    *,
+    listener: TransferListener,
+    cancel: CancelToken,
+) -> BlobStep:
+    """Touch ``step``'s blob; if it was deleted since its HEAD, send it from
+    the source, checked as a planned upload is. The step that was done."""
+    from s3cache_cli.s3.copy import BlobGone, touch
+
+    try:
+        touch(dest, step.key, step.size, cancel=cancel)
+        return step
+    except BlobGone as gone:
+        log.debug("%s; sending it again", gone)
+
+    upload = replace(step, action=Action.UPLOAD)
+    source.check_blob(upload)
+    source.send(upload, dest, listener=listener, cancel=cancel)
+    return upload
 
 
 def publish(conn: S3Connection, names: tuple[str, ...], body: bytes) -> list[str]:

@@ -13,7 +13,9 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from s3cache_cli.errors import OperationFailed
 from s3cache_cli.s3.client import is_aws_endpoint
+from s3cache_cli.s3.errors import error_code
 from s3cache_cli.s3.objects import OCTET_STREAM
 from s3cache_cli.s3.parts import GiB, MiB, Part, split_parts
 from s3cache_cli.s3.retry import call_with_retries
@@ -34,12 +36,29 @@ COPY_LIMIT = 5 * GiB
 COPY_PART_SIZE = 512 * MiB
 COPY_PARALLELISM = 4
 TOUCH_METADATA_KEY = "updated-at"
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+class BlobGone(OperationFailed):
+    """The object a touch copies onto itself was deleted since it was seen."""
 
 
 def touch(conn: S3Connection, key: str, size: int, *, cancel: CancelToken) -> None:
-    """Reset ``key``'s LastModified by copying it onto itself, as BuildKit does."""
+    """Reset ``key``'s LastModified by copying it onto itself, as BuildKit does.
+
+    Raises BlobGone when the object is no longer there: a prune may delete a
+    blob between the HEAD that found it and this copy.
+    """
     metadata = {TOUCH_METADATA_KEY: _now()}
-    copy_within(conn, conn.bucket, key, key, size, metadata=metadata, cancel=cancel)
+    try:
+        copy_within(conn, conn.bucket, key, key, size, metadata=metadata, cancel=cancel)
+    except OperationFailed as error:
+        if not _says_missing(error):
+            raise
+        raise BlobGone(
+            f"s3://{conn.bucket}/{key} was deleted before it could be touched"
+        ) from error
+
     log.debug("touched s3://%s/%s", conn.bucket, key)
 
 
@@ -98,13 +117,17 @@ def _multipart_copy(
 ) -> None:
     parts = split_parts(size, COPY_PART_SIZE)
     upload_id = create_multipart(conn, key, metadata)
+    # A failed part stops the other parts only: the caller decides whether
+    # the other blobs stop too (a touch of a deleted blob becomes an upload).
+    parts_cancel = CancelToken()
 
     def copy_part(part: Part, token: CancelToken) -> dict[str, Any]:
+        cancel.raise_if_cancelled()
         return _upload_part_copy(conn, source, key, upload_id, part)
 
     with aborted_on_failure(conn, key, upload_id):
         etags = run_parallel(
-            parts, copy_part, parallelism=COPY_PARALLELISM, cancel=cancel
+            parts, copy_part, parallelism=COPY_PARALLELISM, cancel=parts_cancel
         )
         cancel.raise_if_cancelled()
         complete_multipart(conn, key, upload_id, etags)
@@ -133,6 +156,12 @@ def _upload_part_copy(
     what = f"{key} part {part.number}"
     response = call_with_retries(source["Bucket"], source["Key"], copy, what=what)
     return {"PartNumber": part.number, "ETag": response["CopyPartResult"]["ETag"]}
+
+
+def _says_missing(error: BaseException) -> bool:
+    """Whether S3 answered that the object does not exist."""
+    cause = error.__cause__
+    return cause is not None and error_code(cause) in _MISSING_CODES
 
 
 def _credentials(conn: S3Connection) -> tuple[str | None, ...] | None:
