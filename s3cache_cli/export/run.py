@@ -38,8 +38,6 @@ _ACTION_DONE = {Action.UPLOAD: "uploaded", Action.TOUCH: "touched"}
 class TransferOutcome:
     seconds: float
     bytes_sent: int
-    # Blobs planned as touches that were gone by then, and were sent instead.
-    resent: tuple[Digest, ...] = ()
 
     @property
     def bytes_per_second(self) -> float:
@@ -146,9 +144,9 @@ def transfer(
     finally:
         listener.finished()
 
+    # Touches that became uploads sent bytes too.
     sent = plan.bytes_for(Action.UPLOAD) + sum(step.size for step in resent)
-    digests = tuple(step.digest for step in resent)
-    return TransferOutcome(time.monotonic() - started, sent, digests)
+    return TransferOutcome(time.monotonic() - started, sent)
 
 
 def _touch_or_send(
