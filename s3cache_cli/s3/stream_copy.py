@@ -5,7 +5,7 @@ digest before the copy is published.
 A small blob is read with one GET and sent with one PUT, and the pair is
 retried as a whole. A big one is read as ranged GETs and sent as a multipart
 upload, part by part in parallel, each part retried on its own; a blob that
-does not match its digest is aborted, never completed.
+does not match its digest is aborted, never completed, and copied again.
 """
 
 from __future__ import annotations
@@ -65,17 +65,33 @@ class _Copy:
         return f"s3://{self.source.bucket}/{self.blob.key}"
 
     def in_parts(self, *, listener: TransferListener, cancel: CancelToken) -> None:
-        """Ranged GETs into a multipart upload; each part retried alone."""
-        upload_verified_parts(
-            self.dest,
-            self.key,
-            self.blob.size,
-            self._fetch_part,
-            verifier=self._verifier(),
-            what=self.what,
-            ahead=upload.PART_PARALLELISM,
-            listener=listener,
-            cancel=cancel,
+        """Ranged GETs into a multipart upload; each part retried alone.
+
+        A mismatch found at the end cannot be pinned on one part, so the
+        upload is aborted and the whole copy starts over, as for a small blob:
+        bytes damaged on the way are a transient fault like any other.
+        """
+        tally = _Tally(listener)
+
+        def attempt() -> None:
+            upload_verified_parts(
+                self.dest,
+                self.key,
+                self.blob.size,
+                self._fetch_part,
+                verifier=self._verifier(),
+                what=self.what,
+                ahead=upload.PART_PARALLELISM,
+                listener=tally,
+                cancel=cancel,
+            )
+
+        call_with_retries(
+            self.source.bucket,
+            self.blob.key,
+            attempt,
+            what=f"copy of {self.what}",
+            before_retry=tally.rollback,
         )
 
     def whole(self, *, listener: TransferListener, cancel: CancelToken) -> None:
