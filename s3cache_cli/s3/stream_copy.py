@@ -11,6 +11,7 @@ does not match its digest is aborted, never completed, and copied again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -71,9 +72,8 @@ class _Copy:
         upload is aborted and the whole copy starts over, as for a small blob:
         bytes damaged on the way are a transient fault like any other.
         """
-        tally = _Tally(listener)
 
-        def attempt() -> None:
+        def attempt(tally: TransferListener) -> None:
             upload_verified_parts(
                 self.dest,
                 self.key,
@@ -86,19 +86,12 @@ class _Copy:
                 cancel=cancel,
             )
 
-        call_with_retries(
-            self.source.bucket,
-            self.blob.key,
-            attempt,
-            what=f"copy of {self.what}",
-            before_retry=tally.rollback,
-        )
+        self._until_verified(attempt, listener)
 
     def whole(self, *, listener: TransferListener, cancel: CancelToken) -> None:
         """One GET into one PUT; a broken read or a mismatch starts it over."""
-        tally = _Tally(listener)
 
-        def attempt() -> None:
+        def attempt(tally: TransferListener) -> None:
             source = self.source
             response = source.client.get_object(Bucket=source.bucket, Key=self.blob.key)
             body = response["Body"]
@@ -116,10 +109,20 @@ class _Copy:
             finally:
                 body.close()
 
+        self._until_verified(attempt, listener)
+
+    def _until_verified(
+        self,
+        attempt: Callable[[TransferListener], None],
+        listener: TransferListener,
+    ) -> None:
+        """Run whole copies until one is published; a retry takes back the
+        progress the failed attempt reported."""
+        tally = _Tally(listener)
         call_with_retries(
             self.source.bucket,
             self.blob.key,
-            attempt,
+            lambda: attempt(tally),
             what=f"copy of {self.what}",
             before_retry=tally.rollback,
         )
