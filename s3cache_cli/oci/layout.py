@@ -20,6 +20,7 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TAG = "latest"
+# When s3cache wrote an index.json entry. BuildKit writes only the tag on its
+# own entries, and keeps every annotation of the entries it does not rewrite.
+WRITTEN_ANNOTATION = "org.opencontainers.image.created"
 # index.json, manifests and cache configs are small JSON documents; anything
 # bigger is refused before it is read into memory.
 DOCUMENT_SIZE_LIMIT = 64 * 1024 * 1024
@@ -65,6 +69,11 @@ class Descriptor:
     @property
     def tag(self) -> str | None:
         return self.annotations.get(mediatypes.REF_NAME_ANNOTATION)
+
+    @property
+    def written(self) -> datetime | None:
+        """When the entry says it was written; None without a usable time."""
+        return parse_written(self.annotations.get(WRITTEN_ANNOTATION))
 
     @classmethod
     def from_json(cls, data: object, *, where: str) -> Descriptor:
@@ -329,6 +338,23 @@ class OciLayout:
                 f"{path} leads outside {self.root} (to {resolved}); refused",
                 hint="a cache directory must hold its own files, not links out of it",
             )
+
+
+def format_written(moment: datetime) -> str:
+    """An RFC 3339 time in UTC, as BuildKit writes its times."""
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse_written(value: str | None) -> datetime | None:
+    """An RFC 3339 time with its zone; anything else is no time at all."""
+    if not value or "T" not in value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def split_manifest(document: object, where: str) -> tuple[Descriptor, list[Descriptor]]:

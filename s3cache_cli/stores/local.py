@@ -192,15 +192,28 @@ class LocalStore:
 
     def _cache_entry(self, descriptor: Descriptor, written: datetime) -> CacheEntry:
         name = descriptor.tag or str(descriptor.digest)
-        path = self.blob_path(descriptor.digest)
         return CacheEntry(
             name=name,
             location=f"{INDEX}#{name}",
             size=descriptor.size,
-            modified=_mtime(path) if _regular_file(path) else written,
+            modified=self._tag_written(descriptor, written),
             etag=str(descriptor.digest),
             media_type=descriptor.media_type or None,
         )
+
+    def _tag_written(self, descriptor: Descriptor, index_written: datetime) -> datetime:
+        """When the tag was last written, or a later time: never an earlier one.
+
+        Rewriting a tag whose manifest blob exists leaves the blob's time
+        alone, so that time alone may be far older than the tag. s3cache
+        records the time on the entries it writes; an entry BuildKit wrote
+        carries none, and was written no later than index.json last changed.
+        """
+        path = self.blob_path(descriptor.digest)
+        times = [_mtime(path)] if _regular_file(path) else []
+        recorded = descriptor.written
+        times.append(index_written if recorded is None else recorded)
+        return max(times)
 
     def _manifest(self, entry: CacheEntry) -> _Manifest:
         with self._lock:
