@@ -136,12 +136,25 @@ def read_inventory(store: CacheStore, *, parallelism: int = 4) -> Inventory:
 def read_one(store: CacheStore, entry: CacheEntry) -> CacheReport | InvalidCache:
     try:
         config = store.read_cache(entry)
+        check_convertible(config)
         own = store.own_blobs(entry)
     except InvalidManifest as error:
         log.debug("%s is invalid: %s", entry.location, error.message)
         return InvalidCache(entry, _reason(error.message, entry))
 
     return cache_report(entry, config, own)
+
+
+def check_convertible(config: CacheConfig) -> None:
+    """Refuse what import and export refuse, by converting as they do.
+
+    Reading checks what BuildKit checks on any config; moving a cache also
+    needs each layer's media type, size and diffID, which only the S3 form
+    and the local descriptors carry. Import's conversion goes first, so a
+    reason reads as import would give it.
+    """
+    config.layer_descriptors()
+    config.to_s3_bytes()
 
 
 def cache_report(
