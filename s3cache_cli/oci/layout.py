@@ -259,11 +259,18 @@ class OciLayout:
         return LoadedCache(config, manifest)
 
     def _resolve_digest(self, digest: Digest) -> Descriptor:
-        for entry in self.read_index().entries:
+        index = self.read_index()
+        for entry in index.entries:
             if entry.digest == digest:
                 return entry
 
         # BuildKit accepts a digest that no tag names, as long as the blob exists.
+        if not self.blob_path(digest).exists():
+            raise CacheNotFound(
+                f"{self.root} has no manifest {digest}: no tag names it and "
+                "there is no blob of that digest",
+                hint=_tags_hint(index),
+            )
         data = self.read_blob(digest)
         document = _parse_json(data, f"manifest {digest} in {self.root}")
         media_type = document.get("mediaType", "") if isinstance(document, dict) else ""
