@@ -25,7 +25,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from s3cache_cli.digest import Digest, DigestVerifier, InvalidDigest, parse_digest
+from s3cache_cli.digest import (
+    HEX_LENGTHS,
+    Digest,
+    DigestVerifier,
+    InvalidDigest,
+    parse_digest,
+)
 from s3cache_cli.errors import (
     CacheNotFound,
     CredentialsError,
@@ -175,6 +181,7 @@ class OciLayout:
         """
         self._check_root()
         data = self._read_index_file()
+        check_blob_folders(self.root)
         document = _parse_json(data, str(self.index_path))
         items = _index_items(document, str(self.index_path))
         for bad in items.bad:
@@ -344,6 +351,22 @@ class OciLayout:
             raise IntegrityError(
                 f"{path} leads outside {self.root} (to {resolved}); refused",
                 hint="a cache directory must hold its own files, not links out of it",
+            )
+
+
+def check_blob_folders(root: Path) -> None:
+    """Refuse ``blobs`` or ``blobs/<algorithm>`` when it is a symbolic link.
+
+    Every command refuses the same directory, wherever the link leads: one
+    that followed it would write or read blobs that another then cannot see.
+    """
+    blobs = root / "blobs"
+    for folder in [blobs, *(blobs / algorithm for algorithm in HEX_LENGTHS)]:
+        if folder.is_symlink():
+            raise IntegrityError(
+                f"{folder} is a symbolic link (to {os.readlink(folder)}); refused",
+                hint="a cache directory must hold its blob folders itself: "
+                "put the folder the link leads to in its place",
             )
 
 
