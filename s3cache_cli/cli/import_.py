@@ -131,6 +131,7 @@ def _target(directory: str | None, target: LocalSpec | None) -> LocalSpec:
 
 def check_target(path: Path) -> None:
     """Refuse a directory that cannot take the cache before anything is read."""
+    from s3cache_cli.oci.layout import check_blob_folders
     from s3cache_cli.oci.writer import read_index
 
     try:
@@ -148,6 +149,7 @@ def check_target(path: Path) -> None:
     if not os.access(path, os.W_OK | os.X_OK):
         raise _cannot_write(path, None)
 
+    check_blob_folders(path)
     try:
         read_index(path)  # refuse a broken index.json before downloading
     except PermissionError as error:

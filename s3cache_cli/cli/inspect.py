@@ -100,11 +100,13 @@ def _open_store(
     app: App, spec: S3Spec | LocalSpec, no_sign_request: bool
 ) -> tuple[CacheStore, int]:
     if spec.type == "local":
+        from s3cache_cli.digest import parse_digest
         from s3cache_cli.stores.local import LocalStore
 
         if no_sign_request:
             app.warn("--no-sign-request applies to S3 only; ignored")
-        return LocalStore(spec.path), LOCAL_PARALLELISM
+        digest = parse_digest(spec.digest) if spec.digest else None
+        return LocalStore(spec.path, digest=digest), LOCAL_PARALLELISM
 
     from s3cache_cli.s3.client import connect
     from s3cache_cli.stores.s3 import S3Store
@@ -117,6 +119,8 @@ def _open_store(
 
 def _requested_names(spec: S3Spec | LocalSpec) -> tuple[str, ...] | None:
     """The caches the flag string names, or None for every cache."""
+    if spec.type == "local" and spec.digest:
+        return (spec.digest,)  # it names one cache, as import reads it
     if spec.type == "local":
         return (spec.tag,) if spec.tag_given else None
     return spec.names if spec.names_given else None

@@ -291,9 +291,10 @@ def _raise_for_missing(report: PruneReport, store: str) -> None:
     if report.missing:
         caches = "caches" if len(report.missing) > 1 else "cache"
         names = ", ".join(repr(name) for name in report.missing)
+        rest = "planned (--dry-run)" if report.dry_run else "done"
         raise CacheNotFound(
-            f"no {caches} named {names} in {store}; the rest of the prune was done",
-            hint="caches there now: " + (", ".join(report.caches_kept) or "none"),
+            f"no {caches} named {names} in {store}; the rest of the prune was {rest}",
+            hint="caches there now: " + (", ".join(report.caches_present) or "none"),
         )
 
 

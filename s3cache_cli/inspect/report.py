@@ -58,9 +58,22 @@ class CacheReport:
         return frozenset(blob.digest for blob in self.blobs)
 
     @property
+    def layer_blobs(self) -> tuple[LayerRow, ...]:
+        """Its layer blobs, each once: what a cache holds in S3 and locally."""
+        distinct: dict[Digest, LayerRow] = {}
+        for row in self.layers:
+            distinct.setdefault(row.digest, row)
+        return tuple(distinct.values())
+
+    @property
     def total_bytes(self) -> int:
-        """Every distinct blob it names, once; a blob of unknown size counts 0."""
-        return sum(blob.size or 0 for blob in self.blobs)
+        """Its layer blobs, each once; a blob of unknown size counts 0.
+
+        A local tag's manifest and config blobs are left out: in S3 they are
+        one manifest object, which no cache's bytes count either, so the same
+        cache shows the same bytes in both stores.
+        """
+        return sum(blob.size or 0 for blob in self.layer_blobs)
 
 
 @dataclass(frozen=True)
@@ -136,12 +149,25 @@ def read_inventory(store: CacheStore, *, parallelism: int = 4) -> Inventory:
 def read_one(store: CacheStore, entry: CacheEntry) -> CacheReport | InvalidCache:
     try:
         config = store.read_cache(entry)
+        check_convertible(config)
         own = store.own_blobs(entry)
     except InvalidManifest as error:
         log.debug("%s is invalid: %s", entry.location, error.message)
         return InvalidCache(entry, _reason(error.message, entry))
 
     return cache_report(entry, config, own)
+
+
+def check_convertible(config: CacheConfig) -> None:
+    """Refuse what import and export refuse, by converting as they do.
+
+    Reading checks what BuildKit checks on any config; moving a cache also
+    needs each layer's media type, size and diffID, which only the S3 form
+    and the local descriptors carry. Import's conversion goes first, so a
+    reason reads as import would give it.
+    """
+    config.layer_descriptors()
+    config.to_s3_bytes()
 
 
 def cache_report(
@@ -157,7 +183,7 @@ def sharing(cache: CacheReport, others: Iterable[CacheReport]) -> tuple[Sharing,
     for other in others:
         if other.name == cache.name:
             continue
-        common = [b for b in cache.blobs if b.digest in other.digests]
+        common = [b for b in cache.layer_blobs if b.digest in other.digests]
         if common:
             size = sum(b.size or 0 for b in common)
             shared.append(Sharing(other.name, len(common), size))

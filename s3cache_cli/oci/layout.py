@@ -20,11 +20,18 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from s3cache_cli.digest import Digest, DigestVerifier, InvalidDigest, parse_digest
+from s3cache_cli.digest import (
+    HEX_LENGTHS,
+    Digest,
+    DigestVerifier,
+    InvalidDigest,
+    parse_digest,
+)
 from s3cache_cli.errors import (
     CacheNotFound,
     CredentialsError,
@@ -39,6 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TAG = "latest"
+# When s3cache wrote an index.json entry. BuildKit writes only the tag on its
+# own entries, and keeps every annotation of the entries it does not rewrite.
+WRITTEN_ANNOTATION = "org.opencontainers.image.created"
 # index.json, manifests and cache configs are small JSON documents; anything
 # bigger is refused before it is read into memory.
 DOCUMENT_SIZE_LIMIT = 64 * 1024 * 1024
@@ -65,6 +75,11 @@ class Descriptor:
     @property
     def tag(self) -> str | None:
         return self.annotations.get(mediatypes.REF_NAME_ANNOTATION)
+
+    @property
+    def written(self) -> datetime | None:
+        """When the entry says it was written; None without a usable time."""
+        return parse_written(self.annotations.get(WRITTEN_ANNOTATION))
 
     @classmethod
     def from_json(cls, data: object, *, where: str) -> Descriptor:
@@ -166,6 +181,7 @@ class OciLayout:
         """
         self._check_root()
         data = self._read_index_file()
+        check_blob_folders(self.root)
         document = _parse_json(data, str(self.index_path))
         items = _index_items(document, str(self.index_path))
         for bad in items.bad:
@@ -250,11 +266,18 @@ class OciLayout:
         return LoadedCache(config, manifest)
 
     def _resolve_digest(self, digest: Digest) -> Descriptor:
-        for entry in self.read_index().entries:
+        index = self.read_index()
+        for entry in index.entries:
             if entry.digest == digest:
                 return entry
 
         # BuildKit accepts a digest that no tag names, as long as the blob exists.
+        if not self.blob_path(digest).exists():
+            raise CacheNotFound(
+                f"{self.root} has no manifest {digest}: no tag names it and "
+                "there is no blob of that digest",
+                hint=_tags_hint(index),
+            )
         data = self.read_blob(digest)
         document = _parse_json(data, f"manifest {digest} in {self.root}")
         media_type = document.get("mediaType", "") if isinstance(document, dict) else ""
@@ -329,6 +352,39 @@ class OciLayout:
                 f"{path} leads outside {self.root} (to {resolved}); refused",
                 hint="a cache directory must hold its own files, not links out of it",
             )
+
+
+def check_blob_folders(root: Path) -> None:
+    """Refuse ``blobs`` or ``blobs/<algorithm>`` when it is a symbolic link.
+
+    Every command refuses the same directory, wherever the link leads: one
+    that followed it would write or read blobs that another then cannot see.
+    """
+    blobs = root / "blobs"
+    for folder in [blobs, *(blobs / algorithm for algorithm in HEX_LENGTHS)]:
+        if folder.is_symlink():
+            raise IntegrityError(
+                f"{folder} is a symbolic link (to {os.readlink(folder)}); refused",
+                hint="a cache directory must hold its blob folders itself: "
+                "put the folder the link leads to in its place",
+            )
+
+
+def format_written(moment: datetime) -> str:
+    """An RFC 3339 time in UTC, as BuildKit writes its times."""
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse_written(value: str | None) -> datetime | None:
+    """An RFC 3339 time with its zone; anything else is no time at all."""
+    if not value or "T" not in value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def split_manifest(document: object, where: str) -> tuple[Descriptor, list[Descriptor]]:

@@ -18,12 +18,14 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from s3cache_cli.digest import Digest, verify_file
 from s3cache_cli.errors import IntegrityError, OperationFailed, UsageError
 from s3cache_cli.oci import mediatypes as mt
+from s3cache_cli.oci.layout import WRITTEN_ANNOTATION, format_written
 from s3cache_cli.s3.download import temp_beside
 
 log = logging.getLogger(__name__)
@@ -236,12 +238,22 @@ def _bad_index(path: Path, reason: str) -> OperationFailed:
     )
 
 
-def with_tag(index: dict[str, Any] | None, manifest: Blob, tag: str) -> dict[str, Any]:
-    """``index`` with ``tag`` pointing at ``manifest``; other entries kept."""
-    entry = {
-        **manifest.descriptor(),
-        "annotations": {mt.REF_NAME_ANNOTATION: tag},
-    }
+def with_tag(
+    index: dict[str, Any] | None,
+    manifest: Blob,
+    tag: str,
+    *,
+    written: datetime | None = None,
+) -> dict[str, Any]:
+    """``index`` with ``tag`` pointing at ``manifest``; other entries kept.
+
+    ``written`` is recorded on the entry: the manifest blob may be far older
+    than the tag, and prune must not take a fresh tag for an old one.
+    """
+    annotations = {mt.REF_NAME_ANNOTATION: tag}
+    if written is not None:
+        annotations[WRITTEN_ANNOTATION] = format_written(written)
+    entry = {**manifest.descriptor(), "annotations": dict(sorted(annotations.items()))}
     index = index or {}
     manifests = _replace_tag(index.get("manifests", []), entry, tag)
     # Go writes an ocispec Index field by field in this order.
@@ -293,7 +305,8 @@ def update_index(
 ) -> None:
     """Point ``tag`` at ``manifest`` in ``index.json``, atomically, under the lock."""
     with index_lock(root, timeout=lock_timeout, on_wait=on_wait):
-        document = with_tag(read_index(root), manifest, tag)
+        now = datetime.now(UTC)
+        document = with_tag(read_index(root), manifest, tag, written=now)
         write_atomically(root / INDEX_FILE, go_json(document), mode=FILE_MODE)
 
 

@@ -106,6 +106,14 @@ class PruneReport:
     uploads_aborted: int
     upload_bytes: int
 
+    @property
+    def caches_present(self) -> tuple[str, ...]:
+        """The caches in the store once prune is done; a dry run deleted none."""
+        if not self.dry_run:
+            return self.caches_kept
+        deleted = (entry.name for entry in self.caches_deleted)
+        return tuple(sorted({*self.caches_kept, *deleted}))
+
 
 class Pruner:
     """One prune run over one store, at one moment (``now``)."""

@@ -9,6 +9,7 @@ no symbolic link is followed out of DIR.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from s3cache_cli.errors import (
+    CacheNotFound,
     CredentialsError,
     IntegrityError,
     InvalidManifest,
@@ -56,8 +58,11 @@ CHUNK_SIZE = 1024 * 1024
 class LocalStore:
     """``CacheStore`` over one OCI layout directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, digest: Digest | None = None) -> None:
         self.layout = OciLayout(root)
+        # With a digest, the store holds the one cache that digest names,
+        # tagged or not, as ``--cache-from type=local,digest=`` reads it.
+        self.digest = digest
         self.root = self.layout.root
         self.description = str(self.root)
         self._manifests: dict[str, _Manifest] = {}
@@ -70,6 +75,9 @@ class LocalStore:
         reading it raises InvalidManifest, as an unreadable S3 manifest does."""
         index = self.layout.read_index()
         written = _mtime(self.root / INDEX)
+        if self.digest is not None:
+            yield from self._digest_entry(self.digest, written)
+            return
         for descriptor in index.entries:
             yield self._cache_entry(descriptor, written)
         for bad in index.bad:
@@ -192,15 +200,48 @@ class LocalStore:
 
     def _cache_entry(self, descriptor: Descriptor, written: datetime) -> CacheEntry:
         name = descriptor.tag or str(descriptor.digest)
-        path = self.blob_path(descriptor.digest)
         return CacheEntry(
             name=name,
             location=f"{INDEX}#{name}",
             size=descriptor.size,
-            modified=_mtime(path) if _regular_file(path) else written,
+            modified=self._tag_written(descriptor, written),
             etag=str(descriptor.digest),
             media_type=descriptor.media_type or None,
         )
+
+    def _digest_entry(self, digest: Digest, written: datetime) -> Iterator[CacheEntry]:
+        """The cache ``digest`` names, under the digest's name; none if absent."""
+        name = str(digest)
+        location = f"{INDEX}#{name}"
+        try:
+            descriptor = self.layout.resolve(digest=digest)
+        except CacheNotFound:
+            return
+        except (InvalidManifest, IntegrityError) as error:
+            with self._lock:
+                self._unusable[location] = f"{location}: {error.message}"
+            yield CacheEntry(name=name, location=location, size=0, modified=written)
+            return
+
+        entry = self._cache_entry(descriptor, written)
+        yield dataclasses.replace(entry, name=name, location=location)
+
+    def _tag_written(self, descriptor: Descriptor, index_written: datetime) -> datetime:
+        """When the tag was last written, or a later time: never an earlier one.
+
+        Rewriting a tag whose manifest blob exists leaves the blob's time
+        alone, so that time alone may be far older than the tag. s3cache
+        records the time on the entries it writes; an entry BuildKit wrote
+        carries none, and was written no later than index.json last changed.
+        """
+        # TODO: in a directory BuildKit writes more often than --filter until,
+        # its own tags never age. Recording index.json's time on such entries
+        # when a real prune first sees them would fix it without erring old.
+        path = self.blob_path(descriptor.digest)
+        times = [_mtime(path)] if _regular_file(path) else []
+        recorded = descriptor.written
+        times.append(index_written if recorded is None else recorded)
+        return max(times)
 
     def _manifest(self, entry: CacheEntry) -> _Manifest:
         with self._lock:

@@ -188,14 +188,31 @@ def test_a_symlink_out_of_the_directory_is_never_followed(
     precious.write_text("not part of any cache")
     link = two_tags / "blobs" / "sha256" / ("c" * 64)
     link.symlink_to(precious)
-    (two_tags / "blobs" / "sha512").symlink_to(outside, target_is_directory=True)
 
     result = prune(run_cli, two_tags, "--all", "--grace", "0s", "-f")
 
     assert result.exit_code == 0, result.output
     assert precious.read_text() == "not part of any cache"
     assert link.is_symlink()
-    assert (two_tags / "blobs" / "sha512").is_symlink()
+
+
+def test_a_blob_folder_linked_out_is_refused(
+    run_cli, two_tags: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    precious = outside / ("c" * 128)
+    precious.write_text("not part of any cache")
+    (two_tags / "blobs" / "sha512").symlink_to(outside, target_is_directory=True)
+    blobs_before = blob_names(two_tags)
+
+    result = prune(run_cli, two_tags, "--all", "--grace", "0s", "-f")
+
+    assert result.exit_code == 1, result.output
+    assert "blobs/sha512 is a symbolic link" in result.stderr
+    assert precious.read_text() == "not part of any cache"
+    assert blob_names(two_tags) == blobs_before
+    assert len(tags(two_tags)) == 2
 
 
 def test_stale_ingest_leftovers_are_removed(run_cli, two_tags: Path) -> None:

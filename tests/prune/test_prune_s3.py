@@ -359,3 +359,25 @@ def test_keep_storage_says_when_the_filter_keeps_it_over(run_cli, ab_caches) -> 
     assert "the caches kept still name 192 B, more than --keep-storage" in (
         result.stderr
     )
+
+
+def test_a_missing_name_in_a_dry_run_says_nothing_was_done(run_cli, ab_caches) -> None:
+    before = ab_caches.stored()
+
+    result = prune(run_cli, ab_caches, "--dry-run", name="a;gone")
+
+    assert result.exit_code == 3
+    assert (
+        f"no cache named 'gone' in s3://{ab_caches.bucket.name}/; "
+        "the rest of the prune was planned (--dry-run)" in result.stderr
+    )
+    assert "was done" not in result.stderr
+    assert "hint: caches there now: a, b" in result.stderr
+    assert ab_caches.stored() == before
+
+
+def test_a_missing_name_after_a_real_run_lists_what_is_left(run_cli, ab_caches) -> None:
+    result = prune(run_cli, ab_caches, "--grace", "0s", "-f", name="a;gone")
+
+    assert result.exit_code == 3
+    assert "hint: caches there now: b" in result.stderr
