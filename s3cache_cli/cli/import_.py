@@ -289,6 +289,7 @@ def transfer(app: App, found: FoundCache, plan: ImportPlan) -> None:
     from s3cache_cli.oci import writer
 
     writer.prepare_layout(plan.root)
+    writer.touch_blobs(plan.root, [b.digest for b in plan.blobs if b.state == "valid"])
     _download_missing(app, found, plan)
     for blob in plan.blobs:
         app.detail(f"{_ACTIONS[blob.state]} {blob.digest} ({format_bytes(blob.size)})")
@@ -301,6 +302,7 @@ def transfer(app: App, found: FoundCache, plan: ImportPlan) -> None:
         plan.root,
         plan.manifest,
         plan.tag,
+        needs=[plan.config.digest, *(blob.digest for blob in plan.blobs)],
         on_wait=lambda: app.info(f"waiting for {lock} (another export holds it)"),
     )
 

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,12 +170,26 @@ def write_blob(root: Path, blob: Blob) -> bool:
     """Write a small in-memory blob unless a valid copy is there; True if written."""
     digest = blob.digest
     if blob_state(root, digest, len(blob.data)) == "valid":
+        touch_blobs(root, [digest])
         return False
 
     path = blob_path(root, digest)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, blob.data, mode=BLOB_MODE)
     return True
+
+
+def touch_blobs(root: Path, digests: Iterable[Digest]) -> None:
+    """Give blobs this write relies on, but did not write, the time of now.
+
+    Prune spares blobs modified within its grace period, so one running now
+    cannot delete them before ``index.json`` names them, as an export's touch
+    protects a blob in S3. A blob already gone is left for
+    ``update_index`` to find.
+    """
+    for digest in digests:
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(blob_path(root, digest))
 
 
 def write_atomically(path: Path, data: bytes, *, mode: int) -> None:
@@ -300,14 +314,31 @@ def update_index(
     manifest: Blob,
     tag: str,
     *,
+    needs: Sequence[Digest] = (),
     lock_timeout: float = LOCK_TIMEOUT,
     on_wait: Callable[[], None] | None = None,
 ) -> None:
-    """Point ``tag`` at ``manifest`` in ``index.json``, atomically, under the lock."""
+    """Point ``tag`` at ``manifest`` in ``index.json``, atomically, under the lock.
+
+    Every blob in ``needs`` must still be in place once the lock is held:
+    a tag never names a blob that another job removed in the meantime.
+    """
     with index_lock(root, timeout=lock_timeout, on_wait=on_wait):
+        _require_blobs(root, [manifest.digest, *needs])
         now = datetime.now(UTC)
         document = with_tag(read_index(root), manifest, tag, written=now)
         write_atomically(root / INDEX_FILE, go_json(document), mode=FILE_MODE)
+
+
+def _require_blobs(root: Path, digests: Sequence[Digest]) -> None:
+    gone = [blob_path(root, d) for d in digests if not blob_path(root, d).is_file()]
+    if gone:
+        raise OperationFailed(
+            f"{gone[0]} disappeared before index.json could name it"
+            + (f" ({len(gone) - 1} more blobs too)" if len(gone) > 1 else ""),
+            hint="another job (a prune?) removed it meanwhile; run the import "
+            "again, it downloads only what is missing",
+        )
 
 
 @contextlib.contextmanager
