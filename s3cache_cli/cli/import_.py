@@ -289,6 +289,8 @@ def transfer(app: App, found: FoundCache, plan: ImportPlan) -> None:
     from s3cache_cli.oci import writer
 
     writer.prepare_layout(plan.root)
+    # Layers only: the manifest blob's time also tells how old other tags
+    # naming it are, and the check under the lock covers it and the config.
     writer.touch_blobs(plan.root, [b.digest for b in plan.blobs if b.state == "valid"])
     _download_missing(app, found, plan)
     for blob in plan.blobs:
@@ -302,7 +304,11 @@ def transfer(app: App, found: FoundCache, plan: ImportPlan) -> None:
         plan.root,
         plan.manifest,
         plan.tag,
-        needs=[plan.config.digest, *(blob.digest for blob in plan.blobs)],
+        needs=[
+            plan.manifest.digest,
+            plan.config.digest,
+            *(b.digest for b in plan.blobs),
+        ],
         on_wait=lambda: app.info(f"waiting for {lock} (another export holds it)"),
     )
 

@@ -170,7 +170,6 @@ def write_blob(root: Path, blob: Blob) -> bool:
     """Write a small in-memory blob unless a valid copy is there; True if written."""
     digest = blob.digest
     if blob_state(root, digest, len(blob.data)) == "valid":
-        touch_blobs(root, [digest])
         return False
 
     path = blob_path(root, digest)
@@ -324,7 +323,7 @@ def update_index(
     a tag never names a blob that another job removed in the meantime.
     """
     with index_lock(root, timeout=lock_timeout, on_wait=on_wait):
-        _require_blobs(root, [manifest.digest, *needs])
+        _require_blobs(root, needs)
         now = datetime.now(UTC)
         document = with_tag(read_index(root), manifest, tag, written=now)
         write_atomically(root / INDEX_FILE, go_json(document), mode=FILE_MODE)

@@ -42,7 +42,19 @@ def make_old(paths: list[Path]) -> None:
         os.utime(path, (then, then))
 
 
-def test_blobs_already_there_are_marked_as_just_used(import_app, tmp_path) -> None:
+def layer_files(root: Path, tag: str) -> list[Path]:
+    index = json.loads((root / "index.json").read_bytes())
+    (entry,) = [
+        e for e in index["manifests"] if e["annotations"][mt.REF_NAME_ANNOTATION] == tag
+    ]
+    manifest = json.loads(
+        (root / "blobs" / "sha256" / entry["digest"][7:]).read_bytes()
+    )
+    layers = [d for d in manifest["manifests"] if d["mediaType"] != mt.CACHE_CONFIG]
+    return sorted(root / "blobs" / "sha256" / d["digest"][7:] for d in layers)
+
+
+def test_layers_already_there_are_marked_as_just_used(import_app, tmp_path) -> None:
     dest = tmp_path / "cache"
     assert import_app(str(dest)).exit_code == 0
     make_old(blob_files(dest))
@@ -51,9 +63,12 @@ def test_blobs_already_there_are_marked_as_just_used(import_app, tmp_path) -> No
     again = import_app("--cache-to", f"type=local,dest={dest},tag=again")
 
     assert again.exit_code == 0, again.output
-    assert [p.stat().st_mtime >= started - 1 for p in blob_files(dest)] == [True] * len(
-        blob_files(dest)
-    )
+    layers = layer_files(dest, "again")
+    assert len(layers) == 6
+    assert all(path.stat().st_mtime >= started - 1 for path in layers)
+    # The manifest blob keeps its time: it tells how old the other tag is.
+    others = set(blob_files(dest)) - set(layers)
+    assert all(path.stat().st_mtime < started - TEN_DAYS / 2 for path in others)
 
 
 def test_a_blob_removed_during_the_import_is_named_and_no_tag_is_written(

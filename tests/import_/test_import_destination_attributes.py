@@ -11,6 +11,7 @@ import pytest
 
 from s3cache_cli.cacheconfig import CacheConfig
 from s3cache_cli.oci import mediatypes as mt
+from tests.local_index import index_without_written, without_written
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 RUN_MAX = FIXTURES / "local" / "run-max"
@@ -104,7 +105,7 @@ def test_mode_min_gives_what_an_export_with_mode_min_gives(
 
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
-    assert (trimmed / "index.json").read_bytes() == (plain / "index.json").read_bytes()
+    assert index_without_written(trimmed) == index_without_written(plain)
     assert blob_names(trimmed) == blob_names(plain)
 
 
@@ -128,7 +129,7 @@ def test_mode_max_or_none_copies_the_cache_as_it_is(
     result = import_to(f"type=local,dest={dest}{mode}")
 
     assert result.exit_code == 0, result.output
-    assert tagged_entry(dest) == tagged_entry(RUN_MAX)
+    assert without_written(tagged_entry(dest)) == tagged_entry(RUN_MAX)
 
 
 # -- the other attributes ----------------------------------------------------------
@@ -151,7 +152,7 @@ def test_attributes_import_cannot_honour_are_reported_as_ignored(
 
     assert result.exit_code == 0, result.output
     assert f"--cache-to: {key} ignored" in result.stderr
-    assert tagged_entry(dest) == tagged_entry(RUN_MAX)
+    assert without_written(tagged_entry(dest)) == tagged_entry(RUN_MAX)
 
 
 @pytest.mark.parametrize(
