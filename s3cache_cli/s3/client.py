@@ -92,7 +92,7 @@ def connect(
         "s3", region_name=spec.region, endpoint_url=endpoint_url, config=config
     )
     if spec.disable_accept_encoding:
-        client.meta.events.register("before-sign.s3", _drop_accept_encoding)
+        client.meta.events.register("before-send.s3", _omit_accept_encoding)
     _send_blob_bodies_unsigned(client, config)
     log.debug("S3 client for %s at %s", spec.bucket, endpoint_url or "AWS")
     return S3Connection(client, spec, endpoint_url, source)
@@ -199,7 +199,17 @@ def _send_blob_bodies_unsigned(client: Any, config: Any) -> None:
         client.meta.events.register(f"before-sign.s3.{operation}", choose)
 
 
-def _drop_accept_encoding(request: Any, **_: Any) -> None:
-    # Google Cloud Storage's S3 interoperability rewrites Accept-Encoding,
-    # which then breaks the signature.
+def _omit_accept_encoding(request: Any, **_: Any) -> None:
+    """Send no Accept-Encoding header at all, not even http.client's default.
+
+    Google Cloud Storage's S3 interoperability rewrites Accept-Encoding,
+    which breaks a signature that covers it. The request is signed by now,
+    so the header is left out of the signature too. urllib3 leaves out a
+    header whose value is its SKIP_HEADER marker, and adds no default
+    Accept-Encoding when the request has one. A prepared request's headers
+    are botocore's case-insensitive HeadersDict.
+    """
+    from urllib3.util import SKIP_HEADER
+
     request.headers.pop("Accept-Encoding", None)
+    request.headers["Accept-Encoding"] = SKIP_HEADER
