@@ -156,7 +156,8 @@ def _prune(
         report = pruner.run(choice)
     else:
         # As docker buildx prune: declining is an answer, not a failure.
-        app.info("nothing was deleted")
+        declined = {"store": store.description, "dry_run": False, "declined": True}
+        app.result(declined, lambda app: app.info("nothing was deleted"))
         return
 
     _show(app, report, store=store.description, grace=grace, rules=rules)
