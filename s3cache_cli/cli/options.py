@@ -120,12 +120,31 @@ def _spec_option(
 
 
 class SpecOption(click.Option):
-    """A flag-string option whose errors blame its variable only when it was used.
+    """A flag-string option whose errors blame its variable only when it was
+    used, and that refuses to be repeated unless it takes several values.
 
     Click adds "(env var: …)" to every error about an option that shows its
     variable, even when the value was typed; that sends the user to look in
-    the wrong place.
+    the wrong place. And click keeps the last of a repeated single option,
+    which would drop a cache the user named without a word.
     """
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        if self.multiple:
+            super().add_to_parser(parser, ctx)
+            return
+        # Collect every occurrence so that consume_value can count them.
+        parser.add_option(obj=self, opts=self.opts, dest=self.name, action="append")
+
+    def consume_value(
+        self, ctx: click.Context, opts: Mapping[str, Any]
+    ) -> tuple[Any, Any]:
+        given = opts.get(self.name or "")
+        if not self.multiple and isinstance(given, list):
+            if len(given) > 1:
+                raise click.UsageError(_repeated(self.opts[0], len(given), ctx), ctx)
+            opts = {**opts, self.name: given[0]}
+        return super().consume_value(ctx, opts)
 
     def get_error_hint(self, ctx: click.Context | None) -> str:
         hint = click.Parameter.get_error_hint(self, ctx)
@@ -139,6 +158,13 @@ class SpecOption(click.Option):
         if source in (None, click.core.ParameterSource.DEFAULT):
             return f"{hint} (or set the environment variable {variable})"
         return hint
+
+
+def _repeated(flag: str, count: int, ctx: click.Context) -> str:
+    return (
+        f"{flag} was given {count} times, but s3cache {ctx.info_name} takes one "
+        f"{flag}; run it once for each"
+    )
 
 
 def given_on_command_line(name: str) -> bool:
