@@ -5,12 +5,13 @@ digest before the copy is published.
 A small blob is read with one GET and sent with one PUT, and the pair is
 retried as a whole. A big one is read as ranged GETs and sent as a multipart
 upload, part by part in parallel, each part retried on its own; a blob that
-does not match its digest is aborted, never completed.
+does not match its digest is aborted, never completed, and copied again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,24 +66,32 @@ class _Copy:
         return f"s3://{self.source.bucket}/{self.blob.key}"
 
     def in_parts(self, *, listener: TransferListener, cancel: CancelToken) -> None:
-        """Ranged GETs into a multipart upload; each part retried alone."""
-        upload_verified_parts(
-            self.dest,
-            self.key,
-            self.blob.size,
-            self._fetch_part,
-            verifier=self._verifier(),
-            what=self.what,
-            ahead=upload.PART_PARALLELISM,
-            listener=listener,
-            cancel=cancel,
-        )
+        """Ranged GETs into a multipart upload; each part retried alone.
+
+        A mismatch found at the end cannot be pinned on one part, so the
+        upload is aborted and the whole copy starts over, as for a small blob:
+        bytes damaged on the way are a transient fault like any other.
+        """
+
+        def attempt(tally: TransferListener) -> None:
+            upload_verified_parts(
+                self.dest,
+                self.key,
+                self.blob.size,
+                self._fetch_part,
+                verifier=self._verifier(),
+                what=self.what,
+                ahead=upload.PART_PARALLELISM,
+                listener=tally,
+                cancel=cancel,
+            )
+
+        self._until_verified(attempt, listener)
 
     def whole(self, *, listener: TransferListener, cancel: CancelToken) -> None:
         """One GET into one PUT; a broken read or a mismatch starts it over."""
-        tally = _Tally(listener)
 
-        def attempt() -> None:
+        def attempt(tally: TransferListener) -> None:
             source = self.source
             response = source.client.get_object(Bucket=source.bucket, Key=self.blob.key)
             body = response["Body"]
@@ -100,10 +109,20 @@ class _Copy:
             finally:
                 body.close()
 
+        self._until_verified(attempt, listener)
+
+    def _until_verified(
+        self,
+        attempt: Callable[[TransferListener], None],
+        listener: TransferListener,
+    ) -> None:
+        """Run whole copies until one is published; a retry takes back the
+        progress the failed attempt reported."""
+        tally = _Tally(listener)
         call_with_retries(
             self.source.bucket,
             self.blob.key,
-            attempt,
+            lambda: attempt(tally),
             what=f"copy of {self.what}",
             before_retry=tally.rollback,
         )

@@ -15,6 +15,7 @@ import pytest
 from s3cache_cli.digest import parse_digest
 from s3cache_cli.errors import IntegrityError
 from s3cache_cli.s3 import upload
+from s3cache_cli.s3.retry import DEFAULT_ATTEMPTS
 from s3cache_cli.s3.stream_copy import stream_copy
 from s3cache_cli.s3.transfer import CancelToken
 from tests.export.cachebuilder import digest_of, write_local_cache
@@ -87,7 +88,7 @@ def test_a_broken_part_read_is_read_again_alone(
     assert result.json["bytes_sent"] == len(blob)
 
 
-def test_a_damaged_big_blob_is_aborted_and_named(
+def test_a_big_blob_damaged_at_the_source_is_tried_again_then_aborted_and_named(
     run_cli, bucket, fault_proxy, source_cache, small_parts
 ) -> None:
     blob = os.urandom(2 * small_parts + 10)
@@ -103,7 +104,8 @@ def test_a_damaged_big_blob_is_aborted_and_named(
     )
     assert bucket.keys("dst/") == []
     assert pending_uploads(bucket) == []
-    assert blob_gets(fault_proxy, blob) == 3  # read once: a mismatch is final
+    # A mismatch cannot be pinned on a part: each attempt reads the whole blob.
+    assert blob_gets(fault_proxy, blob) == 3 * DEFAULT_ATTEMPTS
 
 
 def test_a_source_of_another_size_stops_before_any_part_is_sent(

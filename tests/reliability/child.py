@@ -6,6 +6,10 @@ test can interrupt it in the middle of a multipart upload or ranged download.
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from s3cache_cli.s3 import download, upload
 from tests.reliability.dataset import (
@@ -13,6 +17,20 @@ from tests.reliability.dataset import (
     DOWNLOAD_THRESHOLD,
     PART_SIZE,
 )
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start(*args: str) -> subprocess.Popen:
+    """The CLI with ``args``, started in a process of its own, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.child", *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def main() -> None:

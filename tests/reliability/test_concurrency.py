@@ -6,15 +6,13 @@ delay moves one against the other, so the runs cross at different moments.
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.reliability import child
 from tests.reliability.dataset import (
     Dataset,
     index_tags,
@@ -23,19 +21,10 @@ from tests.reliability.dataset import (
     s3_problems,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def start(*args: str, delay: float = 0.0) -> subprocess.Popen:
     time.sleep(delay)
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.child", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return child.start(*args)
 
 
 def finish(process: subprocess.Popen) -> str:

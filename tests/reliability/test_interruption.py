@@ -10,17 +10,14 @@ the job and transfers only what is missing.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
+from tests.reliability import child
 from tests.reliability.conftest import with_credentials
 from tests.reliability.dataset import (
     Dataset,
@@ -32,7 +29,6 @@ from tests.reliability.dataset import (
     valid_local_blobs,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 INTERRUPTED = "error: interrupted\n"
 
 
@@ -46,14 +42,7 @@ class Outcome:
 
 def run_until(args: list[str], proxy, requests: int, sig: int) -> Outcome:
     """Run the CLI; send ``sig`` once the proxy has answered ``requests``."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.child", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = child.start(*args)
     deadline = time.monotonic() + 60
     while len(proxy.requests) < requests and process.poll() is None:
         assert time.monotonic() < deadline, "the transfer did not get going"
