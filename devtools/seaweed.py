@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +28,18 @@ ACCESS_KEY = "AKIDS3CACHETEST"
 SECRET_KEY = "s3cache-test-secret-0123456789"
 REGION = "us-east-1"
 GRPC_PORT_OFFSET = 10000
+# S3's rule, which SeaweedFS applies by skipping a bucket without a word.
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def check_bucket_name(name: str) -> str:
+    """``name`` if S3 (and so SeaweedFS) takes it as a bucket name."""
+    if not _BUCKET_NAME.fullmatch(name) or ".." in name:
+        raise ValueError(
+            f"{name!r} is not a valid bucket name: 3 to 63 lower-case letters, "
+            "digits, '.' and '-', starting and ending with a letter or digit"
+        )
+    return name
 
 
 def weed_binary() -> str:
@@ -84,6 +97,8 @@ class SeaweedServer:
         return f"http://127.0.0.1:{self.s3_port}"
 
     def start(self) -> SeaweedServer:
+        for bucket in self.buckets:
+            check_bucket_name(bucket)
         taken = self._claim_s3_port()
         master, volume, filer = (free_port(taken) for _ in range(3))
         self.data_dir = Path(tempfile.mkdtemp(prefix="s3cache-seaweed-"))
@@ -123,7 +138,20 @@ class SeaweedServer:
         )
         log.close()
         self._wait_until_ready()
+        self._check_buckets()
         return self
+
+    def _check_buckets(self) -> None:
+        client = self.client(retries={"max_attempts": 1})
+        missing = []
+        for bucket in self.buckets:
+            try:
+                client.head_bucket(Bucket=bucket)
+            except Exception:
+                missing.append(bucket)
+        if missing:
+            self.stop()
+            raise RuntimeError(f"SeaweedFS did not create {', '.join(missing)}")
 
     def _claim_s3_port(self) -> set[int]:
         """The ports taken so far: the S3 port and its gRPC twin."""
@@ -240,12 +268,20 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--bucket",
         dest="buckets",
         action="append",
+        type=_bucket_argument,
         metavar="NAME",
         help=f"a bucket to create; repeat for more (default {TRY_BUCKET})",
     )
     options = parser.parse_args(argv)
     options.buckets = options.buckets or [TRY_BUCKET]
     return options
+
+
+def _bucket_argument(name: str) -> str:
+    try:
+        return check_bucket_name(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.seaweed import SeaweedServer, banner
+from devtools.seaweed import SeaweedServer, banner, check_bucket_name
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -174,6 +174,33 @@ def test_a_taken_port_is_named() -> None:
     assert process.returncode == 1
     assert f"port {port} on 127.0.0.1 is taken" in errors
     assert "choose another with --port" in errors
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("b2", id="too-short"),
+        pytest.param("Cache", id="upper-case"),
+        pytest.param("-cache", id="leading-dash"),
+        pytest.param("a" * 64, id="too-long"),
+        pytest.param("ci_cache", id="underscore"),
+    ],
+)
+def test_a_bucket_name_seaweedfs_would_skip_is_refused(name: str) -> None:
+    process = start("--port", "0", "--bucket", "ci-cache", f"--bucket={name}")
+    output, errors = process.communicate(timeout=60)
+
+    assert process.returncode == 2
+    assert f"{name!r} is not a valid bucket name" in errors
+    assert "SeaweedFS is serving" not in output
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param("b-2", id="three"), pytest.param("a" * 63, id="sixty-three")],
+)
+def test_valid_bucket_names_pass(name: str) -> None:
+    assert check_bucket_name(name) == name
 
 
 # The README's "Try it by hand", as a user follows it.

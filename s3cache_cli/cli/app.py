@@ -93,8 +93,11 @@ class App:
         if self.verbosity >= 0:
             self._write_err(message, label="warning")
 
-    def error(self, message: str, hint: str | None = None) -> None:
+    def error(
+        self, message: str, hint: str | None = None, *, exit_code: int = 1
+    ) -> None:
         self._record.error = message
+        self._record.failure = Failure(message, hint, exit_code)
         if self.github is not None:
             text = f"{message} ({hint})" if hint else message
             self.github.error(text, title=self.title)
@@ -102,19 +105,29 @@ class App:
         if hint:
             self._write_err(hint, label="hint")
 
-    def error_ignored(self, message: str) -> None:
+    def error_ignored(
+        self, message: str, hint: str | None = None, *, exit_code: int = 1
+    ) -> None:
         """A failure that ignore-error=true turns into a warning."""
         self._record.ignored_error = message
+        self._record.failure = Failure(message, hint, exit_code, ignored=True)
         self._warn(f"{message} (ignored: ignore-error=true)")
 
+    def crashed(self, error: BaseException) -> None:
+        """An exception that ends the command with a traceback (any, with
+        --debug); the process then exits 1."""
+        if self._record.failure is not None:
+            return
+        message = getattr(error, "message", None)
+        if message is None:
+            message = f"unexpected error: {type(error).__name__}: {error}"
+        hint = getattr(error, "hint", None)
+        self._record.failure = Failure(message, hint, exit_code=1)
+
     def result(self, document: dict[str, Any], render: Callable[[App], None]) -> None:
-        """Print a command's result: the JSON document, or its human rendering."""
+        """A command's result: kept for --json (see ``finish``), else rendered."""
         self._record.document = document
-        if self.json_output:
-            payload = {"schema_version": JSON_SCHEMA_VERSION, **document}
-            self.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
-            self.stdout.flush()
-        else:
+        if not self.json_output:
             render(self)
 
     def print(self, text: str = "") -> None:
@@ -137,7 +150,9 @@ class App:
             self.github.mask(secret for secret in secrets if isinstance(secret, str))
 
     def finish(self, exit_code: int) -> None:
-        """Add this command's step summary when running in GitHub Actions."""
+        """Print the JSON document, and add the step summary in GitHub Actions."""
+        if self.json_output:
+            self._print_json()
         if self.github is None:
             return
         from s3cache_cli.ui.github import Outcome
@@ -153,6 +168,18 @@ class App:
             warnings=tuple(self._record.warnings),
         )
         self.github.append_summary(summary_markdown(outcome))
+
+    def _print_json(self) -> None:
+        """Exactly one document, printed once the command has ended: its
+        result, a failure that came after the result (inspect --check), or
+        the failure alone."""
+        failure = self._record.failure
+        document = self._record.document
+        if document is None:
+            document = {"command": self.command} if failure else {}
+        if failure is not None:
+            document = {**document, "error": failure.to_json()}
+        write_json(self.stdout, document)
 
     def _write_err(self, message: str, *, label: str | None = None) -> None:
         from s3cache_cli.redact import redact
@@ -177,13 +204,41 @@ class App:
 _SECRET_FIELDS = ("secret_access_key", "session_token")
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Why a command failed, for the ``error`` object of its JSON document."""
+
+    message: str
+    hint: str | None
+    exit_code: int  # what the failure maps to, even when ignore-error hid it
+    ignored: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        from s3cache_cli.redact import redact
+
+        return {
+            "message": redact(self.message),
+            "hint": redact(self.hint) if self.hint else None,
+            "exit_code": self.exit_code,
+            "ignored": self.ignored,
+        }
+
+
+def write_json(stream: TextIO, document: dict[str, Any]) -> None:
+    """One JSON document on ``stream``, schema version first."""
+    payload = {"schema_version": JSON_SCHEMA_VERSION, **document}
+    stream.write(json.dumps(payload, indent=2, default=str) + "\n")
+    stream.flush()
+
+
 @dataclass
 class _Record:
-    """What the step summary tells about a command's run."""
+    """What the step summary and the JSON document tell about a command's run."""
 
     document: dict[str, Any] | None = None
     error: str | None = None
     ignored_error: str | None = None
+    failure: Failure | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -238,6 +293,11 @@ def configure_logging(verbosity: int) -> None:
     root.setLevel(logging.WARNING)
     # Set every time: a second command in the same process (tests, scripts)
     # must not inherit the first one's --debug.
-    level = logging.DEBUG if verbosity >= 2 else logging.NOTSET
-    for name in ("s3cache_cli", "botocore", "urllib3"):
-        logging.getLogger(name).setLevel(level)
+    debug = verbosity >= 2
+    logging.getLogger("s3cache_cli").setLevel(
+        logging.DEBUG if debug else logging.NOTSET
+    )
+    # botocore warns with a traceback when a credential refresh fails, and
+    # urllib3 when its pool is full; s3cache reports what matters itself.
+    for name in ("botocore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.CRITICAL)

@@ -177,14 +177,26 @@ def _transfer(
     from s3cache_cli.export import run
     from s3cache_cli.ui.progress import make_listener
 
-    verb = "uploading" if source.transfer_kind(dest) == "upload" else "copying"
     return run.transfer(
         plan,
         source,
         dest,
-        listener=make_listener(app, verb),
+        listener=make_listener(app, _progress_verb(plan, source, dest)),
         parallelism=dest.spec.upload_parallelism,
     )
+
+
+def _progress_verb(plan: ExportPlan, source: CacheSource, dest: S3Connection) -> str:
+    """What the progress line says is happening to its blobs: a touch-only
+    export sends nothing, and should not say "uploading 3000 blobs"."""
+    from s3cache_cli.export.plan import Action
+
+    sending = "uploading" if source.transfer_kind(dest) == "upload" else "copying"
+    if not plan.having(Action.UPLOAD):
+        return "touching"
+    if plan.having(Action.TOUCH):
+        return f"{sending} and touching"
+    return sending
 
 
 def _report(
@@ -241,9 +253,10 @@ def _render(app: App, document: dict[str, Any]) -> None:
         f"{blobs['touch']} {touched}, {blobs['present']} already present"
     )
     if not dry_run:
+        moved = document["bytes_sent"] or document["bytes_copied"]
         rate = format_bytes(document["bytes_per_second"])
         app.print(
-            f"  {bytes_verb} {format_bytes(document['bytes_sent'])} at {rate}/s, "
+            f"  {bytes_verb} {format_bytes(moved)} at {rate}/s, "
             f"done in {format_duration(document['seconds'])}"
         )
     label = "manifests to write" if dry_run else "manifests written"

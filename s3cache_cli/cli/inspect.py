@@ -113,7 +113,7 @@ def _open_store(
 
     conn = connect(spec, no_sign_request=no_sign_request)
     app.detail(f"credentials: {conn.credential_source}")
-    app.detail(f"endpoint: {conn.endpoint_url or 'AWS (region ' + spec.region + ')'}")
+    app.detail(f"endpoint: {conn.endpoint_description}")
     return S3Store(conn), spec.upload_parallelism
 
 

@@ -34,7 +34,13 @@ def common_options(command: F) -> F:
         count=True,
         help="Say more: each blob, the credential source.",
     )
-    @click.option("-q", "--quiet", is_flag=True, help="Show errors only.")
+    @click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="Only errors on stderr: no progress, notes or warnings; the "
+        "result still goes to stdout.",
+    )
     @click.option(
         "--debug", is_flag=True, help="Show debug logs and tracebacks (secrets masked)."
     )
@@ -114,12 +120,31 @@ def _spec_option(
 
 
 class SpecOption(click.Option):
-    """A flag-string option whose errors blame its variable only when it was used.
+    """A flag-string option whose errors blame its variable only when it was
+    used, and that refuses to be repeated unless it takes several values.
 
     Click adds "(env var: …)" to every error about an option that shows its
     variable, even when the value was typed; that sends the user to look in
-    the wrong place.
+    the wrong place. And click keeps the last of a repeated single option,
+    which would drop a cache the user named without a word.
     """
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        if self.multiple:
+            super().add_to_parser(parser, ctx)
+            return
+        # Collect every occurrence so that consume_value can count them.
+        parser.add_option(obj=self, opts=self.opts, dest=self.name, action="append")
+
+    def consume_value(
+        self, ctx: click.Context, opts: Mapping[str, Any]
+    ) -> tuple[Any, Any]:
+        given = opts.get(self.name or "")
+        if not self.multiple and isinstance(given, list):
+            if len(given) > 1:
+                raise click.UsageError(_repeated(self.opts[0], len(given), ctx), ctx)
+            opts = {**opts, self.name: given[0]}
+        return super().consume_value(ctx, opts)
 
     def get_error_hint(self, ctx: click.Context | None) -> str:
         hint = click.Parameter.get_error_hint(self, ctx)
@@ -133,6 +158,13 @@ class SpecOption(click.Option):
         if source in (None, click.core.ParameterSource.DEFAULT):
             return f"{hint} (or set the environment variable {variable})"
         return hint
+
+
+def _repeated(flag: str, count: int, ctx: click.Context) -> str:
+    return (
+        f"{flag} was given {count} times, but s3cache {ctx.info_name} takes one "
+        f"{flag}; run it once for each"
+    )
 
 
 def given_on_command_line(name: str) -> bool:
@@ -167,7 +199,8 @@ def run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any:
     except SystemExit as stop:
         app.finish(_exit_status(stop.code))
         raise
-    except BaseException:
+    except BaseException as error:
+        app.crashed(error)
         app.finish(ExitCode.FAILED)
         raise
     app.finish(ExitCode.OK)
@@ -187,13 +220,15 @@ def _run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any
         if debug:
             raise
         message = redact(error.message)
-        if app.ignore_error and error.exit_code in IGNORABLE:
-            app.error_ignored(message)
+        hint = redact(error.hint) if error.hint else None
+        code = error.exit_code
+        if app.ignore_error and code in IGNORABLE:
+            app.error_ignored(message, hint, exit_code=code)
             sys.exit(ExitCode.OK)
-        app.error(message, redact(error.hint) if error.hint else None)
-        sys.exit(error.exit_code)
+        app.error(message, hint, exit_code=code)
+        sys.exit(code)
     except KeyboardInterrupt:
-        app.error("interrupted")
+        app.error("interrupted", exit_code=ExitCode.INTERRUPTED)
         sys.exit(ExitCode.INTERRUPTED)
 
 
@@ -211,11 +246,20 @@ def _permission_as_error(body: Callable[[], Any]) -> Any:
 
 
 class RootGroup(click.Group):
-    """The root group: a usage error in a command also reaches GitHub Actions.
+    """The root group: a usage error in a command also reaches GitHub Actions,
+    and with --json it is a JSON document on stdout.
 
     Click reports usage errors (a bad flag string, a missing option) before
-    a command's ``App`` exists, so this is where the runner hears of them.
+    a command's ``App`` exists, so this is where they are seen.
     """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        json_output = "--json" in args
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            _report_usage_error(error, json_output=json_output)
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         # Click 8.2 renamed protected_args; read the words before it clears them.
@@ -226,22 +270,33 @@ class RootGroup(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as error:
-            _annotate_usage_error(error, json_output=json_output)
+            _report_usage_error(error, json_output=json_output)
             raise
 
 
-def _annotate_usage_error(error: click.UsageError, *, json_output: bool) -> None:
+def _report_usage_error(error: click.UsageError, *, json_output: bool) -> None:
     from s3cache_cli.ui.github import Outcome, Workflow
     from s3cache_cli.ui.summary import summary_markdown
+
+    command = error.ctx.info_name if error.ctx and error.ctx.parent else ""
+    message = redact(error.format_message())
+    if json_output:
+        _print_usage_document(error, command, message)
 
     stream = sys.stderr if json_output else sys.stdout
     workflow = Workflow.detect(os.environ, stream=stream)
     if workflow is None:
         return
-
-    command = error.ctx.info_name if error.ctx and error.ctx.parent else ""
     title = f"s3cache {command}".strip()
-    message = error.format_message()
     workflow.error(message, title=title)
-    outcome = Outcome(command, error.exit_code, seconds=0.0, error=message)
+    outcome = Outcome(command or "", error.exit_code, seconds=0.0, error=message)
     workflow.append_summary(summary_markdown(outcome))
+
+
+def _print_usage_document(error: click.UsageError, command: str, message: str) -> None:
+    from s3cache_cli.cli.app import Failure, write_json
+
+    path = f"s3cache {command}" if command else "s3cache"
+    failure = Failure(message, f"see '{path} --help'", error.exit_code)
+    document = {"command": command or None, "error": failure.to_json()}
+    write_json(sys.stdout, document)

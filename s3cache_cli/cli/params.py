@@ -102,6 +102,7 @@ def report_spec_notes(app: App, spec: S3Spec | LocalSpec, *, flag: str) -> None:
     """Warn once about what a flag string holds that s3cache will not use."""
     if spec.ignored:
         keys = ", ".join(spec.ignored)
-        app.warn(f"{flag}: {keys} ignored: they do not apply to type={spec.type}")
+        they = "they do" if len(spec.ignored) > 1 else "it does"
+        app.warn(f"{flag}: {keys} ignored: {they} not apply to type={spec.type}")
     for warning in spec.warnings:
         app.warn(f"{flag}: {warning}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3cache_cli.cli.app import App
-from s3cache_cli.cli.options import common_options
+from s3cache_cli.cli.options import SpecOption, common_options
 from s3cache_cli.cli.params import CacheSpec, report_spec_notes
 from s3cache_cli.errors import CacheNotFound, UsageError
 
@@ -28,6 +28,7 @@ EXPORT_MARGIN = timedelta(hours=1)
 @click.command("prune")
 @click.option(
     "--cache-to",
+    cls=SpecOption,
     type=CacheSpec(
         "to",
         allowed_types=("s3", "local"),
@@ -43,6 +44,7 @@ EXPORT_MARGIN = timedelta(hours=1)
 )
 @click.option(
     "--cache-from",
+    cls=SpecOption,
     type=CacheSpec(
         "from",
         allowed_types=("s3", "local"),
@@ -156,7 +158,8 @@ def _prune(
         report = pruner.run(choice)
     else:
         # As docker buildx prune: declining is an answer, not a failure.
-        app.info("nothing was deleted")
+        declined = {"store": store.description, "dry_run": False, "declined": True}
+        app.result(declined, lambda app: app.info("nothing was deleted"))
         return
 
     _show(app, report, store=store.description, grace=grace, rules=rules)

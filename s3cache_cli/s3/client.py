@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from s3cache_cli.errors import CredentialsError
+from s3cache_cli.s3.credentials import check_before_signing
+from s3cache_cli.s3.credentials import failure as credential_failure
+from s3cache_cli.s3.credentials import resolve as resolve_credentials
 
 if TYPE_CHECKING:
     import botocore.session
@@ -31,20 +33,6 @@ READ_TIMEOUT = 60
 # For tests only: a stalled server is then found out in a second, not a minute.
 READ_TIMEOUT_VARIABLE = "S3CACHE_READ_TIMEOUT"
 
-# What botocore calls each link of the chain, in words a user recognises.
-_CREDENTIAL_SOURCES = {
-    "explicit": "the flag string (access_key_id/secret_access_key)",
-    "env": "environment variables (AWS_ACCESS_KEY_ID)",
-    "shared-credentials-file": "the shared credentials file",
-    "config-file": "the AWS config file",
-    "custom-process": "credential_process in the AWS config",
-    "sso": "AWS SSO",
-    "assume-role": "an assumed role (AWS config)",
-    "assume-role-with-web-identity": "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)",
-    "container-role": "container credentials",
-    "iam-role": "the instance role (instance metadata)",
-}
-
 
 @dataclass(frozen=True)
 class S3Connection:
@@ -52,8 +40,17 @@ class S3Connection:
 
     client: Any
     spec: S3Spec
-    endpoint_url: str | None
+    endpoint_url: str  # as botocore resolved it: the flag, the environment,
+    # the profile's endpoint_url, or AWS's own for the region
     credential_source: str
+
+    @property
+    def endpoint_description(self) -> str:
+        """The endpoint as -v shows it."""
+        if is_aws_endpoint(self.endpoint_url):
+            region = self.client.meta.region_name
+            return f"AWS {self.endpoint_url} (region {region})"
+        return self.endpoint_url
 
     @property
     def bucket(self) -> str:
@@ -61,7 +58,8 @@ class S3Connection:
 
 
 def resolve_endpoint(spec: S3Spec) -> str | None:
-    """The spec's endpoint_url, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL."""
+    """The spec's endpoint_url, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL;
+    None leaves it to botocore (a profile's endpoint_url, else AWS)."""
     return (
         spec.endpoint_url
         or os.environ.get("AWS_ENDPOINT_URL_S3")
@@ -82,20 +80,55 @@ def connect(
 ) -> S3Connection:
     """A client for ``spec``; credentials are resolved now so errors show early."""
     session = _session(spec)
-    endpoint_url = resolve_endpoint(spec)
-    source = "none (unsigned requests)"
+    source, credentials = "none (unsigned requests)", None
     if not no_sign_request:
-        source = _credential_source(session)
+        credentials, source = resolve_credentials(session)
+    client = _create_client(session, spec, no_sign_request, max_pool_connections)
+    if credentials is not None:
+        check = check_before_signing(credentials, session)
+        client.meta.events.register("before-sign.s3", check)
+    if spec.disable_accept_encoding:
+        client.meta.events.register("before-send.s3", _omit_accept_encoding)
+    endpoint_url = client.meta.endpoint_url
+    log.debug("S3 client for %s at %s", spec.bucket, endpoint_url)
+    return S3Connection(client, spec, endpoint_url, source)
+
+
+def _create_client(
+    session: botocore.session.Session,
+    spec: S3Spec,
+    no_sign_request: bool,
+    max_pool_connections: int,
+) -> Any:
+    import botocore.exceptions as bce
+
     pool = max_pool_connections or max(10, spec.upload_parallelism * 2 + 2)
+    endpoint_url = resolve_endpoint(spec)
+    try:
+        client = _new_client(session, spec, endpoint_url, no_sign_request, pool)
+        resolved = client.meta.endpoint_url
+        if is_aws_endpoint(endpoint_url) and not is_aws_endpoint(resolved):
+            # The profile names an endpoint_url, found only by botocore; the
+            # config made for AWS does not suit it.
+            client = _new_client(session, spec, resolved, no_sign_request, pool)
+    except bce.BotoCoreError as error:  # a profile that is missing or unreadable
+        raise credential_failure(error, session, credentials=None) from error
+    return client
+
+
+def _new_client(
+    session: botocore.session.Session,
+    spec: S3Spec,
+    endpoint_url: str | None,
+    no_sign_request: bool,
+    pool: int,
+) -> Any:
     config = _client_config(spec, endpoint_url, no_sign_request, pool)
     client = session.create_client(
         "s3", region_name=spec.region, endpoint_url=endpoint_url, config=config
     )
-    if spec.disable_accept_encoding:
-        client.meta.events.register("before-sign.s3", _drop_accept_encoding)
     _send_blob_bodies_unsigned(client, config)
-    log.debug("S3 client for %s at %s", spec.bucket, endpoint_url or "AWS")
-    return S3Connection(client, spec, endpoint_url, source)
+    return client
 
 
 def _session(spec: S3Spec) -> botocore.session.Session:
@@ -113,29 +146,6 @@ def _session(spec: S3Spec) -> botocore.session.Session:
             spec.access_key_id, spec.secret_access_key, spec.session_token
         )
     return session
-
-
-def _credential_source(session: botocore.session.Session) -> str:
-    import botocore.exceptions
-
-    try:
-        credentials = session.get_credentials()
-    except botocore.exceptions.BotoCoreError as error:
-        raise CredentialsError(
-            f"could not load AWS credentials: {error}",
-            hint="check AWS_PROFILE and the AWS config and credentials files",
-        ) from error
-    if credentials is None:
-        raise CredentialsError(
-            "no AWS credentials found",
-            hint=(
-                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile "
-                "with AWS_PROFILE, or give access_key_id and secret_access_key in "
-                "the flag string; --no-sign-request reads a public bucket"
-            ),
-        )
-    method = getattr(credentials, "method", "unknown")
-    return _CREDENTIAL_SOURCES.get(method, method)
 
 
 def _client_config(
@@ -199,7 +209,17 @@ def _send_blob_bodies_unsigned(client: Any, config: Any) -> None:
         client.meta.events.register(f"before-sign.s3.{operation}", choose)
 
 
-def _drop_accept_encoding(request: Any, **_: Any) -> None:
-    # Google Cloud Storage's S3 interoperability rewrites Accept-Encoding,
-    # which then breaks the signature.
+def _omit_accept_encoding(request: Any, **_: Any) -> None:
+    """Send no Accept-Encoding header at all, not even http.client's default.
+
+    Google Cloud Storage's S3 interoperability rewrites Accept-Encoding,
+    which breaks a signature that covers it. The request is signed by now,
+    so the header is left out of the signature too. urllib3 leaves out a
+    header whose value is its SKIP_HEADER marker, and adds no default
+    Accept-Encoding when the request has one. A prepared request's headers
+    are botocore's case-insensitive HeadersDict.
+    """
+    from urllib3.util import SKIP_HEADER
+
     request.headers.pop("Accept-Encoding", None)
+    request.headers["Accept-Encoding"] = SKIP_HEADER

@@ -18,6 +18,11 @@ from s3cache_cli.spec.tokens import Span, split_fields_leniently
 SECRET_KEYS = ("secret_access_key", "session_token")
 # A misspelled secret key still holds a secret.
 _SECRET_WORDS = ("secret", "token", "password")
+# key=value anywhere in the raw text, for a secret inside a field the
+# splitter could not separate (an unclosed quote swallows the rest).
+_RAW_SECRET = re.compile(
+    r'([^,="]*(?:secret|token|password)[^,="]*)=([^,"]+)', re.IGNORECASE
+)
 _SHORTEST_MASKED_IN_PROSE = 4
 _PROSE_WIDTH = 78
 
@@ -27,13 +32,30 @@ def is_secret_key(key: str) -> bool:
     return key in SECRET_KEYS or any(word in key for word in _SECRET_WORDS)
 
 
+def _raw_secret_spans(text: str) -> list[Span]:
+    return [match.span(2) for match in _RAW_SECRET.finditer(text)]
+
+
+def _without_overlaps(spans: list[Span]) -> list[Span]:
+    """The spans in order, each joined with any that overlaps it."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 class Source:
     def __init__(self, text: str) -> None:
         self.text = text
         fields = split_fields_leniently(text)
         secret_fields = [f for f in fields if f.has_equals and is_secret_key(f.key)]
-        self.secret_spans = [f.value_span for f in secret_fields if f.value]
+        spans = [f.value_span for f in secret_fields if f.value]
+        self.secret_spans = _without_overlaps([*spans, *_raw_secret_spans(text)])
         self.secret_values = [f.value for f in secret_fields if f.value]
+        self.secret_values += [text[start:end] for start, end in self.secret_spans]
         self.masked_text, _ = mask_spans(text, self.secret_spans)
 
     @property

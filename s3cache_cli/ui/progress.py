@@ -25,6 +25,9 @@ _PAST = {
     "downloading": "downloaded",
     "verifying": "verified",
     "copying": "copied",
+    "touching": "touched",
+    "uploading and touching": "uploaded and touched",
+    "copying and touching": "copied and touched",
 }
 
 

@@ -160,10 +160,18 @@ def export_facts(document: Mapping[str, Any]) -> Facts:
             f"{blobs.get('upload', 0)} sent ({format_bytes(sizes.get('upload', 0))}), "
             f"{blobs.get('touch', 0)} touched, {blobs.get('present', 0)} already there",
         ),
-        ("sent", _rate(document, int(document.get("bytes_sent") or 0))),
+        _moved(document),
         ("manifests", describe("manifests", document.get("manifests", []))),
     ]
     return _dry(document, facts)
+
+
+def _moved(document: Mapping[str, Any]) -> tuple[str, str]:
+    """Bytes this machine sent, or those the server copied within itself."""
+    copied = int(document.get("bytes_copied") or 0)
+    if copied:
+        return ("copied server-side", _rate(document, copied))
+    return ("sent", _rate(document, int(document.get("bytes_sent") or 0)))
 
 
 def import_facts(document: Mapping[str, Any]) -> Facts:

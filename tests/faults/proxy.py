@@ -44,6 +44,8 @@ class Exchange(NamedTuple):
     path: str
     query: str
     status: int | None
+    # The request's header names, lower-cased, as they came over the wire.
+    header_names: frozenset[str] = frozenset()
 
 
 class FaultProxy:
@@ -151,7 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
     def relay(self) -> None:
         target = urlsplit(self.path)
         path, query = unquote(target.path), target.query
-        self.exchange = Exchange(self.command, path, query, None)
+        names = frozenset(name.lower() for name in self.headers)
+        self.exchange = Exchange(self.command, path, query, None, names)
         self.recorded = False
         try:
             self._serve(self.server.proxy.rules.choose(self.command, path, query))

@@ -218,8 +218,8 @@ def test_reset_before_response_closes_the_connection(
     with pytest.raises(ConnectionClosedError):
         proxy_client().get_object(Bucket=bucket.name, Key="blobs/a")
 
-    assert fault_proxy.requests == [
-        Exchange("GET", f"/{bucket.name}/blobs/a", "", None)
+    assert [exchange[:4] for exchange in fault_proxy.requests] == [
+        Exchange("GET", f"/{bucket.name}/blobs/a", "", None)[:4]
     ]
 
 

@@ -78,6 +78,16 @@ def marked(error: SpecError) -> str:
             "secret_access_key=***,bucket=b[]",
             id="missing-type",
         ),
+        pytest.param(
+            f'"=,secret_access_key={SECRET}',
+            '["]=,secret_access_key=***',
+            id="secret-inside-an-unclosed-quote",
+        ),
+        pytest.param(
+            f'{BASE},"name=a,session_token={TOKEN},x=y',
+            f'{BASE},["]name=a,session_token=***,x=y',
+            id="token-after-an-unclosed-quote",
+        ),
     ],
 )
 def test_error_masks_the_secret_and_moves_the_carets(

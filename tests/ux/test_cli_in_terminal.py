@@ -132,7 +132,7 @@ def test_a_github_actions_step(bucket, local_fixture, tmp_path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines()[0] == (
         "::warning title=s3cache export::--cache-to: compression ignored: "
-        "they do not apply to type=s3"
+        "it does not apply to type=s3"
     )
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("### ✅ s3cache export: done in ")

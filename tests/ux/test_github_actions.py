@@ -235,12 +235,14 @@ def test_a_usage_error_is_an_error_command_too(actions: dict[str, str]) -> None:
     assert summary_of(actions).startswith("### ❌ s3cache probe: failed (exit 2)")
 
 
-def test_a_usage_error_with_json_keeps_stdout_empty(actions: dict[str, str]) -> None:
+def test_a_usage_error_with_json_keeps_stdout_for_the_document(
+    actions: dict[str, str],
+) -> None:
     args = ["probe", "--json", "--cache-to", "type=s3,regio=x"]
     result = CliRunner().invoke(s3cache, args, env=actions, prog_name="s3cache")
 
     assert result.exit_code == 2
-    assert result.stdout == ""
+    assert json.loads(result.stdout)["error"]["exit_code"] == 2
     assert "::error title=s3cache probe::" in result.stderr
 
 
