@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,18 @@ _AWS_VARIABLES = (
     "GITHUB_ACTIONS",
     "GITHUB_STEP_SUMMARY",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let Ctrl-C through, however the suite was started.
+
+    A shell without job control starts a background job (``make test &`` in
+    a script) with SIGINT ignored, and every process it starts inherits that:
+    the tests that press Ctrl-C on the CLI would see it carry on. A handler
+    of our own, unlike an ignored signal, is reset in each child at exec.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

@@ -57,13 +57,14 @@ def report_lines(report: PruneReport, *, grace: timedelta) -> list[str]:
     sweep = report.sweep
     lines = [
         _caches_line("would delete" if would else "deleted", report.caches_deleted),
-        _names_line("kept", report.caches_kept),
+        _names_line("would keep" if would else "kept", report.caches_kept),
         f"{'would delete' if would else 'deleted'} {_blobs(sweep.deleted)}, "
         f"{'would free' if would else 'freed'} {format_bytes(sweep.deleted_bytes)}",
     ]
     if sweep.grace:
         lines.append(
-            f"kept {_blobs(sweep.grace)} ({format_bytes(sweep.grace_bytes)}) that "
+            f"{'would keep' if would else 'kept'} {_blobs(sweep.grace)} "
+            f"({format_bytes(sweep.grace_bytes)}) that "
             f"no cache names, modified within the {_grace(grace)} grace period"
         )
     if report.uploads_aborted:

@@ -52,7 +52,9 @@ def test_a_dry_run_says_what_would_go() -> None:
     )
 
     assert lines[0] == "would delete 1 cache: a"
+    assert lines[1] == "would keep 1 cache: b"
     assert lines[2] == "would delete 3 blobs, would free 1.5 KiB"
+    assert lines[3].startswith("would keep 1 blob (5 B) that no cache names")
     assert "1h30m grace period" in lines[3]
     assert lines[4] == "would abort 2 unfinished uploads"
 
