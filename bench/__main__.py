@@ -22,10 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from(options)
     started = time.monotonic()
 
-    from devtools.seaweed import SeaweedServer
+    from devtools.seaweed import SeaweedServer, interrupt_on_stop_signals
 
-    with SeaweedServer(buckets=["bench-warmup"]) as server:
-        results = run(settings, server, progress)
+    interrupt_on_stop_signals()  # a killed benchmark still removes its gigabytes
+    try:
+        with SeaweedServer(buckets=["bench-warmup"]) as server:
+            results = run(settings, server, progress)
+    except KeyboardInterrupt:
+        progress("interrupted; the server is stopped and its data removed")
+        return 130
 
     write_json(results, settings.out_dir / "results.json")
     write_report(results, options.output)

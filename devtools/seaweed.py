@@ -30,6 +30,8 @@ REGION = "us-east-1"
 GRPC_PORT_OFFSET = 10000
 # S3's rule, which SeaweedFS applies by skipping a bucket without a word.
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+DATA_DIR_PREFIX = "s3cache-seaweed-"
+OWNER_FILE = "owner"  # "<pid of the Python process> <pid of weed>"
 
 
 def check_bucket_name(name: str) -> str:
@@ -101,7 +103,8 @@ class SeaweedServer:
             check_bucket_name(bucket)
         taken = self._claim_s3_port()
         master, volume, filer = (free_port(taken) for _ in range(3))
-        self.data_dir = Path(tempfile.mkdtemp(prefix="s3cache-seaweed-"))
+        remove_abandoned_servers()
+        self.data_dir = Path(tempfile.mkdtemp(prefix=DATA_DIR_PREFIX))
         command = [
             weed_binary(),
             "mini",
@@ -137,6 +140,8 @@ class SeaweedServer:
             start_new_session=True,
         )
         log.close()
+        owner = f"{os.getpid()} {self.process.pid}\n"
+        (self.data_dir / OWNER_FILE).write_text(owner)
         self._wait_until_ready()
         self._check_buckets()
         return self
@@ -229,6 +234,45 @@ class SeaweedServer:
         self.stop()
 
 
+def remove_abandoned_servers() -> None:
+    """Stop and delete the servers of processes that died without stopping them.
+
+    SIGKILL gives a test run or a benchmark no chance to clean up, and a
+    benchmark leaves gigabytes behind; the next server to start sweeps them.
+    """
+    for data_dir in Path(tempfile.gettempdir()).glob(f"{DATA_DIR_PREFIX}*"):
+        try:
+            owner, weed = (
+                int(pid) for pid in (data_dir / OWNER_FILE).read_text().split()
+            )
+        except (OSError, ValueError):
+            continue  # still starting, or not ours to judge
+        if _is_running(owner):
+            continue
+        if _is_weed_serving(weed, data_dir):
+            os.killpg(weed, signal.SIGKILL)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_weed_serving(pid: int, data_dir: Path) -> bool:
+    """Whether ``pid`` is still the weed that keeps its data in ``data_dir``."""
+    try:
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return f"-dir={data_dir}".encode() in command_line.split(b"\0")
+
+
 # -- python -m devtools.seaweed: a server to try s3cache by hand ----------------
 
 TRY_BUCKET = "ci-cache"
@@ -238,11 +282,7 @@ TRY_PORT = 8333  # SeaweedFS's own default for S3
 def main(argv: list[str] | None = None) -> int:
     options = _arguments(argv)
     server = SeaweedServer(buckets=options.buckets, s3_port=options.port)
-    # Ctrl-C even when started in the background of a script (which ignores
-    # SIGINT); a closed terminal or a plain kill cleans up the same way.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(stop_signal, _interrupt)
+    interrupt_on_stop_signals()
 
     try:
         return _serve(server)
@@ -282,6 +322,17 @@ def _bucket_argument(name: str) -> str:
         return check_bucket_name(name)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def interrupt_on_stop_signals() -> None:
+    """Make Ctrl-C, a closed terminal and a plain kill all raise KeyboardInterrupt.
+
+    SIGINT too, because a script's background job starts with it ignored;
+    the ``with`` blocks and ``finally`` clauses then stop the server.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _interrupt)
 
 
 def _interrupt(signum: int, frame: object) -> None:

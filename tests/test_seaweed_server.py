@@ -253,3 +253,44 @@ def test_readme_commands_run_against_the_server(server, tmp_path: Path) -> None:
     assert "every blob is present" in done.stdout
     assert (tmp_path / "try-cache" / "index.json").is_file()
     assert "would delete the cache main" in done.stdout
+
+
+ABANDONING_OWNER = """
+import sys, time
+from devtools.seaweed import SeaweedServer
+server = SeaweedServer(buckets=["abandoned"]).start()
+print(server.data_dir, server.process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_next_server_removes_one_whose_owner_was_killed() -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", ABANDONING_OWNER],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    data_dir, weed_pid = owner.stdout.readline().split()
+    owner.kill()
+    owner.wait()
+    assert Path(data_dir).is_dir(), "SIGKILL gave the owner no chance to clean up"
+
+    with SeaweedServer(buckets=["next"]):
+        assert not Path(data_dir).exists()
+        assert not _is_running(int(weed_pid))
+
+
+def test_a_live_owners_server_is_left_alone() -> None:
+    with SeaweedServer(buckets=["first"]) as first, SeaweedServer(buckets=["second"]):
+        assert first.data_dir.is_dir()
+        assert first.client().head_bucket(Bucket="first")
+
+
+def _is_running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
