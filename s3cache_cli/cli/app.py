@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from s3cache_cli.s3.client import S3Connection
     from s3cache_cli.ui.github import Workflow
 
 JSON_SCHEMA_VERSION = 1
@@ -82,6 +83,11 @@ class App:
         """Shown with -v: each blob, the credential source, the keys written."""
         if self.verbosity >= 1:
             self._write_err(message)
+
+    def describe_connection(self, conn: S3Connection) -> None:
+        """With -v: where the credentials for a bucket came from, and its endpoint."""
+        self.detail(f"credentials for s3://{conn.bucket}: {conn.credential_source}")
+        self.detail(f"endpoint for s3://{conn.bucket}: {conn.endpoint_description}")
 
     def warn(self, message: str) -> None:
         self._record.warnings.append(message)

@@ -140,7 +140,7 @@ def _open_source(
 
     pool = _pool_size(dest_spec)
     source = S3Source.open(source_spec, max_pool_connections=pool)  # type: ignore[arg-type]
-    app.detail(f"credentials for {source.description}: {source.conn.credential_source}")
+    app.describe_connection(source.conn)
     return source
 
 
@@ -157,7 +157,7 @@ def _connect(app: App, spec: S3Spec) -> S3Connection:
     from s3cache_cli.s3.client import connect
 
     conn = connect(spec, max_pool_connections=_pool_size(spec))
-    app.detail(f"credentials for s3://{spec.bucket}: {conn.credential_source}")
+    app.describe_connection(conn)
     return conn
 
 

@@ -202,7 +202,7 @@ def find_cache(
             no_sign_request=no_sign_request,
             max_pool_connections=spec.upload_parallelism + 2,
         )
-        app.detail(f"credentials for s3://{spec.bucket}: {conn.credential_source}")
+        app.describe_connection(conn)
         for name in spec.names:
             key = spec.manifest_key(name)
             found = get_small(conn, key)

@@ -112,8 +112,7 @@ def _open_store(
     from s3cache_cli.stores.s3 import S3Store
 
     conn = connect(spec, no_sign_request=no_sign_request)
-    app.detail(f"credentials: {conn.credential_source}")
-    app.detail(f"endpoint: {conn.endpoint_description}")
+    app.describe_connection(conn)
     return S3Store(conn), spec.upload_parallelism
 
 

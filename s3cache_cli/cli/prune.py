@@ -252,7 +252,7 @@ def _open_store(app: App, spec: S3Spec | LocalSpec) -> CacheStore:
     from s3cache_cli.stores.s3 import S3Store
 
     conn = connect(spec)
-    app.detail(f"credentials: {conn.credential_source}")
+    app.describe_connection(conn)
     return S3Store(conn)
 
 

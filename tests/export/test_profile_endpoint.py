@@ -54,7 +54,10 @@ def test_verbose_names_the_endpoint_from_the_profile(
     result = run_cli("inspect", "-v", "--cache-from", spec)
 
     assert result.exit_code == 0, result.output
-    assert f"endpoint: {server.endpoint_url}\n" in result.stderr
+    assert (
+        f"endpoint for s3://{buildkit_s3_bucket.name}: {server.endpoint_url}\n"
+        in result.stderr
+    )
 
 
 def test_a_copy_to_the_profile_endpoint_stays_on_the_server(

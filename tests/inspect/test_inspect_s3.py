@@ -330,7 +330,10 @@ def test_the_secret_never_shows(buildkit_s3_bucket, run_cli, monkeypatch, verbos
     result = inspect(run_cli, spec, verbosity, "--check", "--deep")
 
     assert "Cache app" in result.stdout
-    assert "credentials: the flag string" in result.stderr
+    assert (
+        f"credentials for s3://{buildkit_s3_bucket.name}: the flag string"
+        in result.stderr
+    )
     assert SECRET_KEY not in result.output
 
 
@@ -342,9 +345,12 @@ def test_verbose_names_the_credential_source(buildkit_s3_bucket, run_cli) -> Non
         "-v",
     )
 
-    assert "credentials: environment variables (AWS_ACCESS_KEY_ID)" in from_env.stderr
+    credentials = f"credentials for s3://{buildkit_s3_bucket.name}"
     assert (
-        "credentials: the flag string (access_key_id/secret_access_key)"
+        f"{credentials}: environment variables (AWS_ACCESS_KEY_ID)" in from_env.stderr
+    )
+    assert (
+        f"{credentials}: the flag string (access_key_id/secret_access_key)"
         in from_flags.stderr
     )
 
@@ -386,6 +392,9 @@ def test_no_sign_request_reads_without_credentials(buildkit_s3_bucket, run_cli):
     # what matters is that no credentials were looked up or sent.
     result = inspect(run_cli, buildkit_s3_bucket.spec(), "--no-sign-request", "-v")
 
-    assert "credentials: none (unsigned requests)" in result.stderr
+    assert (
+        f"credentials for s3://{buildkit_s3_bucket.name}: none (unsigned requests)"
+        in result.stderr
+    )
     assert result.exit_code == 4
     assert "access denied" in result.stderr

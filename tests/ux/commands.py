@@ -62,7 +62,7 @@ def _list_bucket(app: App, spec: S3Spec) -> None:
     from s3cache_cli.s3.errors import translate
 
     conn = connect(spec)
-    app.detail(f"credentials: {conn.credential_source}")
+    app.describe_connection(conn)
     try:
         conn.client.list_objects_v2(Bucket=spec.bucket, MaxKeys=1)
     except Exception as error:

@@ -167,7 +167,10 @@ def test_verbose_names_the_credential_source(bucket) -> None:
     result = CliRunner().invoke(probe, ["-v", "--connect", "--cache-to", bucket.spec()])
 
     assert result.exit_code == 0, result.output
-    assert "credentials: environment variables (AWS_ACCESS_KEY_ID)" in result.stderr
+    assert (
+        f"credentials for s3://{bucket.name}: environment variables (AWS_ACCESS_KEY_ID)"
+        in result.stderr
+    )
 
 
 def test_aws_variables_fill_what_the_flag_string_leaves_out(
@@ -192,7 +195,10 @@ def test_aws_variables_fill_what_the_flag_string_leaves_out(
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["destination"] == f"s3://{bucket.name}/"
-    assert "credentials: the shared credentials file" in result.stderr
+    assert (
+        f"credentials for s3://{bucket.name}: the shared credentials file"
+        in result.stderr
+    )
 
 
 def test_a_local_or_destructive_use_does_not_read_the_variable() -> None:
