@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3cache_cli.cli.app import App
-from s3cache_cli.cli.options import cache_from_option, cache_to_option, common_options
+from s3cache_cli.cli.options import (
+    cache_from_option,
+    cache_to_option,
+    common_options,
+    unsigned_denials_explained,
+)
 from s3cache_cli.cli.params import (
     complete_directory,
     report_spec_notes,
@@ -103,9 +108,10 @@ def import_(
     report_spec_notes(app, target, flag="--cache-to")
 
     app.ignore_error = target.ignore_error or any(s.ignore_error for s in sources)
-    result = run_import(
-        app, sources, target, dry_run=dry_run, no_sign_request=no_sign_request
-    )
+    with unsigned_denials_explained(no_sign_request):
+        result = run_import(
+            app, sources, target, dry_run=dry_run, no_sign_request=no_sign_request
+        )
     app.result(result.to_json(), result.render)
 
 

@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 import click
 
 from s3cache_cli.cli.app import App
-from s3cache_cli.cli.options import cache_from_option, common_options
+from s3cache_cli.cli.options import (
+    cache_from_option,
+    common_options,
+    unsigned_denials_explained,
+)
 from s3cache_cli.cli.params import report_spec_notes
 from s3cache_cli.errors import CacheNotFound, OperationFailed
 
@@ -70,7 +74,8 @@ def inspect(
     """
     app.ignore_error = spec.ignore_error
     report_spec_notes(app, spec, flag="--cache-from")
-    _inspect(app, spec, check, deep, no_sign_request)
+    with unsigned_denials_explained(no_sign_request):
+        _inspect(app, spec, check, deep, no_sign_request)
 
 
 def _inspect(

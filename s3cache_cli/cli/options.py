@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
@@ -32,7 +33,7 @@ def common_options(command: F) -> F:
         "-v",
         "--verbose",
         count=True,
-        help="Say more: each blob, the credential source.",
+        help="Say more: each blob, the credentials' source, the endpoint.",
     )
     @click.option(
         "-q",
@@ -165,6 +166,22 @@ def _repeated(flag: str, count: int, ctx: click.Context) -> str:
         f"{flag} was given {count} times, but s3cache {ctx.info_name} takes one "
         f"{flag}; run it once for each"
     )
+
+
+@contextmanager
+def unsigned_denials_explained(no_sign_request: bool) -> Iterator[None]:
+    """With --no-sign-request, "access denied" is the bucket's policy speaking,
+    not a lack of permissions in credentials that were never sent."""
+    try:
+        yield
+    except CredentialsError as error:
+        if no_sign_request:
+            error.hint = (
+                "the requests were unsigned (--no-sign-request), so the bucket "
+                "must allow anonymous reads; without that option s3cache signs "
+                "them with your AWS credentials"
+            )
+        raise
 
 
 def given_on_command_line(name: str) -> bool:

@@ -546,4 +546,5 @@ def test_no_sign_request_sends_unsigned_requests(import_app, dest, monkeypatch) 
     # The test server checks signatures, so it turns the anonymous read down.
     assert result.exit_code == 4
     assert "access denied" in result.stderr
+    assert "the bucket must allow anonymous reads" in result.stderr
     assert not dest.exists()

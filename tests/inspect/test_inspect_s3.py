@@ -398,3 +398,5 @@ def test_no_sign_request_reads_without_credentials(buildkit_s3_bucket, run_cli):
     )
     assert result.exit_code == 4
     assert "access denied" in result.stderr
+    assert "hint: the requests were unsigned (--no-sign-request)" in result.stderr
+    assert "s3:ListBucket" not in result.stderr
