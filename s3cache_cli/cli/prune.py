@@ -65,7 +65,12 @@ EXPORT_MARGIN = timedelta(hours=1)
     "duration (24h, 90m, 168h; no days). name=GLOB (repeatable): narrow the "
     "other selectors to matching names; alone it deletes no cache.",
 )
-@click.option("--all", "everything", is_flag=True, help="Delete every cache.")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Delete every cache (only those named, when the flag string names some).",
+)
 @click.option(
     "--keep-storage",
     metavar="SIZE",
