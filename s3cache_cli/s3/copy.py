@@ -73,6 +73,10 @@ def copy_within(
     cancel: CancelToken,
 ) -> None:
     """Server-side copy into ``conn``'s bucket; user metadata is replaced."""
+    # TODO: the copy is not hashed, so a damaged source blob is copied as it
+    # is; CopyObject with ChecksumAlgorithm=SHA256 returns the store's SHA-256
+    # of a single-part copy, which could be compared with the blob's digest
+    # where the store supports it.
     source = {"Bucket": source_bucket, "Key": source_key}
     if size < COPY_LIMIT:
         _copy_object(conn, source, key, metadata or {})

@@ -1,9 +1,10 @@
-"""S3 keys are at most 1024 bytes of UTF-8: a flag string whose manifest or
-blob keys would be longer is refused while it is read, before any upload.
+"""Where a flag string puts its keys, checked while it is read, before any upload.
 
 A manifest key is ``prefix + manifests_prefix + name``; a blob key is
 ``prefix + blobs_prefix + sha256:<64 hex>``, the digests BuildKit writes.
-Keys of exactly 1024 bytes are what S3 still takes, so they pass.
+S3 keys are at most 1024 bytes of UTF-8; keys of exactly 1024 bytes are what
+S3 still takes, so they pass. Manifests and blobs must not share keys: a
+manifest written over a blob, or blobs listed as caches, lose caches.
 """
 
 from __future__ import annotations
@@ -31,6 +32,43 @@ def check_key_lengths(spec: S3Spec, attributes: Attributes) -> None:
         manifest_key = spec.manifest_key(name)
         if key_bytes(manifest_key) > MAX_KEY_BYTES:
             raise _manifest_too_long(attributes, spec, index, key_bytes(manifest_key))
+
+
+def key_roots_overlap(spec: S3Spec) -> str | None:
+    """Why manifest and blob keys could be the same keys, or None if they cannot."""
+    manifests, blobs = spec.manifests_root, spec.blobs_root
+    if blobs.startswith(manifests):
+        return "every blob would be listed as a cache"
+    if manifests.startswith(blobs) and _could_begin_a_digest(manifests[len(blobs) :]):
+        return "a cache could be written over a blob"
+    return None
+
+
+def check_key_roots(spec: S3Spec, attributes: Attributes) -> None:
+    """Raise a ``SpecError`` when manifest and blob keys could be the same keys."""
+    reason = key_roots_overlap(spec)
+    if reason is None:
+        return
+
+    manifests, blobs = spec.manifests_root, spec.blobs_root
+    given = [
+        key for key in ("manifests_prefix", "blobs_prefix") if key in attributes.fields
+    ]
+    key = given[0] if given else "prefix"
+    raise attributes.fail_at_value(
+        key,
+        f"{key}: manifests under {manifests!r} and blobs under {blobs!r} overlap; "
+        f"{reason}",
+        accepted="a manifests_prefix and a blobs_prefix that keep the two apart, "
+        "such as the defaults manifests/ and blobs/",
+    )
+
+
+def _could_begin_a_digest(text: str) -> bool:
+    return any(
+        algorithm.startswith(text) or text.startswith(algorithm)
+        for algorithm in ("sha256:", "sha512:")
+    )
 
 
 def _manifest_too_long(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from s3cache_cli.spec import values
 from s3cache_cli.spec.attributes import Attributes, Table
-from s3cache_cli.spec.keys import check_key_lengths
+from s3cache_cli.spec.keys import check_key_lengths, check_key_roots
 from s3cache_cli.spec.model import Direction, S3Spec
 from s3cache_cli.spec.values import Invalid, Reader
 
@@ -56,6 +56,7 @@ def build_s3(
     names_given = "names" in settings
     spec = S3Spec(**settings, ignored=read.ignored, names_given=names_given)
     check_key_lengths(spec, attributes)
+    check_key_roots(spec, attributes)
     warnings = (*_prefix_warnings(spec), *_credential_warnings(spec))
     if direction == "from" and spec.mode is not None:
         warnings += (f"mode={spec.mode} means nothing on --cache-from; it is ignored",)

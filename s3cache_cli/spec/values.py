@@ -26,6 +26,14 @@ _ALPHANUM = r"[A-Za-z0-9]+"
 _COMPONENT = rf"{_ALPHANUM}(?:(?:[-._:@+]|--){_ALPHANUM})*"
 _TAG = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _MOST_DIGITS = 9
+# What botocore sends at all; S3 itself is stricter (3 to 63 characters,
+# lowercase), but other stores and old buckets are not.
+_BUCKET_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
+_LONGEST_BUCKET = 255
+_BUCKET_RULE = (
+    "letters, digits, '.', '-' and '_' only (S3 itself takes 3 to 63 lowercase "
+    "letters, digits, '.' and '-'), or an access point ARN"
+)
 _LONGEST_QUOTED = 40
 
 
@@ -101,10 +109,22 @@ def names(value: str) -> tuple[str, ...]:
     found: list[str] = []
     start = 0
     for segment in value.split(";"):
-        check_name(segment, part=(start, start + len(segment)))
+        part = (start, start + len(segment))
+        check_name(segment, part=part)
         found.append(segment)
         start += len(segment) + 1
     return tuple(found)
+
+
+def _check_name_path(name: str, part: tuple[int, int] | None) -> None:
+    """A name is the end of a key, and stores treat keys as paths: many drop an
+    empty part, '.' or '..', so the manifest would land under another key."""
+    if any(piece in ("", ".", "..") for piece in name.split("/")):
+        raise Invalid(
+            f"cache name {quoted(name)} has an empty, '.' or '..' part between '/'",
+            "a name whose '/'-separated parts are names, as in name=feature/login",
+            part,
+        )
 
 
 def check_name(name: str, *, part: tuple[int, int] | None = None) -> str:
@@ -117,15 +137,25 @@ def check_name(name: str, *, part: tuple[int, int] | None = None) -> str:
         )
     if any(not character.isprintable() for character in name):
         raise Invalid(f"{quoted(name)} has a control character", accepted, part)
+    _check_name_path(name, part)
     return name
 
 
 def bucket_name(value: str) -> str:
     accepted = "a bucket name alone, such as my-cache; put folders in prefix=team1/"
     _require_text(value, "a bucket name", accepted)
+    if value.startswith("arn:"):
+        return value  # an access point; botocore checks its shape
+
     slash = value.find("/")
     if slash >= 0:
         raise Invalid(f"{quoted(value)} holds a '/'", accepted, (slash, slash + 1))
+    wrong = _BUCKET_CHARACTER.search(value)
+    if wrong is not None:
+        at = (wrong.start(), wrong.end())
+        raise Invalid(f"{quoted(value)} holds {wrong.group()!r}", _BUCKET_RULE, at)
+    if len(value) > _LONGEST_BUCKET:
+        raise Invalid(f"a bucket name of {len(value)} characters", _BUCKET_RULE)
     return value
 
 

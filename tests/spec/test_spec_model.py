@@ -163,8 +163,8 @@ def test_local_redacted_document() -> None:
             id="settings-and-quoting",
         ),
         pytest.param(
-            S3Spec(bucket="b", region="r", manifests_prefix=""),
-            "type=s3,bucket=b,region=r,manifests_prefix=",
+            S3Spec(bucket="b", region="r", blobs_prefix=""),
+            "type=s3,bucket=b,region=r,blobs_prefix=",
             id="empty-prefix-is-written",
         ),
         pytest.param(
