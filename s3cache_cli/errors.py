@@ -48,6 +48,10 @@ class CredentialsError(S3CacheError):
     exit_code = ExitCode.CREDENTIALS
 
 
+class AccessDenied(CredentialsError):
+    """The store turned a request down: the credentials, or none, may not do it."""
+
+
 class InvalidManifest(OperationFailed):
     """A cache manifest or config that BuildKit would reject, with the reason."""
 

@@ -13,7 +13,7 @@ import click
 
 from s3cache_cli.cli.app import App, configure_logging
 from s3cache_cli.cli.params import CacheSpec
-from s3cache_cli.errors import CredentialsError, ExitCode, S3CacheError
+from s3cache_cli.errors import AccessDenied, CredentialsError, ExitCode, S3CacheError
 from s3cache_cli.redact import redact, register_environment_secrets
 from s3cache_cli.spec import HANDLED_TYPES, Direction
 
@@ -174,7 +174,7 @@ def unsigned_denials_explained(no_sign_request: bool) -> Iterator[None]:
     not a lack of permissions in credentials that were never sent."""
     try:
         yield
-    except CredentialsError as error:
+    except AccessDenied as error:
         if no_sign_request:
             error.hint = (
                 "the requests were unsigned (--no-sign-request), so the bucket "

@@ -12,6 +12,7 @@ credentials came from and what to do.
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 from s3cache_cli.errors import CredentialsError
@@ -97,7 +98,7 @@ def failure(
     if isinstance(error, bce.ConfigParseError | bce.InvalidConfigError):
         return CredentialsError(
             f"cannot read the AWS config for profile {profile!r}: {error}",
-            hint="fix the file, or point AWS_CONFIG_FILE at another one",
+            hint=f"fix the file, or point {_variable_for(error)} at another one",
         )
     if _from_process(error, method):
         return _process_failure(error, profile)
@@ -110,6 +111,15 @@ def _sso_failure(error: BaseException, profile: str) -> CredentialsError:
         f"started ({_reason(error)})",
         hint=f"run: aws sso login --profile {profile}",
     )
+
+
+def _variable_for(error: Any) -> str:
+    """The variable that chooses the file botocore could not parse."""
+    path = str(getattr(error, "kwargs", {}).get("path", ""))
+    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    if path and os.path.expanduser(path) == os.path.expanduser(credentials):
+        return "AWS_SHARED_CREDENTIALS_FILE"
+    return "AWS_CONFIG_FILE"
 
 
 def _from_process(error: BaseException, method: str | None) -> bool:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from s3cache_cli.errors import CredentialsError, OperationFailed, S3CacheError
+from s3cache_cli.errors import (
+    AccessDenied,
+    CredentialsError,
+    OperationFailed,
+    S3CacheError,
+)
 
 _CREDENTIAL_CODES = {
     "InvalidAccessKeyId": "the access key id is not known to the server",
@@ -82,4 +87,4 @@ def _access_denied(target: str, key: str | None) -> CredentialsError:
             "if the object may not exist, the credentials may lack s3:ListBucket, "
             "which makes S3 answer 403 instead of 404"
         )
-    return CredentialsError(f"access denied to {target}", hint=hint)
+    return AccessDenied(f"access denied to {target}", hint=hint)

@@ -149,7 +149,10 @@ def test_fresh_credential_process_output_is_used_and_named(
     result = inspect(run_cli, bucket, "-v")
 
     assert result.exit_code == 0, result.output
-    assert "credentials: credential_process in the AWS config" in result.stderr
+    assert (
+        f"credentials for s3://{bucket.name}: credential_process in the AWS config"
+        in (result.stderr)
+    )
 
 
 # -- SSO -----------------------------------------------------------------------------
@@ -223,15 +226,25 @@ def test_a_missing_profile_is_exit_4(run_cli, bucket, aws_home, args):
     )
 
 
-def test_a_config_file_that_cannot_be_parsed_is_exit_4(
-    run_cli, bucket, aws_home
+@pytest.mark.parametrize(
+    ("file", "variable"),
+    [("config", "AWS_CONFIG_FILE"), ("creds", "AWS_SHARED_CREDENTIALS_FILE")],
+)
+def test_a_file_that_cannot_be_parsed_is_exit_4_naming_its_variable(
+    run_cli, bucket, aws_home, file: str, variable: str
 ) -> None:
-    (aws_home / ".aws" / "config").write_text("[profile ci\nregion = x\n")
+    (aws_home / ".aws" / "config").write_text("[profile ci]\nregion = us-east-1\n")
+    (aws_home / ".aws" / file).write_text("[ci\nregion = x\n")
     os.environ["AWS_PROFILE"] = "ci"
 
     result = inspect(run_cli, bucket)
 
-    assert_clean_failure(result, "cannot read the AWS config for profile 'ci'")
+    assert_clean_failure(
+        result,
+        "cannot read the AWS config for profile 'ci'",
+        hint=f"fix the file, or point {variable} at another one",
+    )
+    assert f".aws/{file}" in result.stderr
 
 
 def test_a_profile_with_half_a_key_is_exit_4(run_cli, bucket, aws_home) -> None:
