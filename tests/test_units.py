@@ -5,7 +5,7 @@ import io
 import pytest
 
 from s3cache_cli.ui.progress import PlainProgress
-from s3cache_cli.ui.units import format_bytes, format_duration
+from s3cache_cli.ui.units import format_bytes, format_duration, format_names
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,19 @@ def test_plain_progress_writes_whole_lines_and_large_blobs() -> None:
     assert lines[2] == "uploaded sha256:aaaa (100.0 MiB)"
     assert len(lines) == 3
     assert "\r" not in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("names", "text"),
+    [
+        ([], "none"),
+        (["main"], "main"),
+        (["a", "b", "c"], "a, b, c"),
+        (
+            [f"pr-{n}" for n in range(22)],
+            ", ".join(f"pr-{n}" for n in range(20)) + " and 2 more",
+        ),
+    ],
+)
+def test_a_list_of_names_stops_after_twenty(names: list[str], text: str) -> None:
+    assert format_names(names) == text

@@ -132,11 +132,12 @@ def _requested_names(spec: S3Spec | LocalSpec) -> tuple[str, ...] | None:
 
 def _raise_for_outcome(app: App, result: InspectResult) -> None:
     from s3cache_cli.inspect.run import problems_summary
+    from s3cache_cli.ui.units import format_names
 
     for name in result.missing:
         app.warn(f"no cache named {name!r} in {result.location}")
     if result.missing:
-        known = ", ".join(sorted(result.inventory.names())) or "none"
+        known = format_names(sorted(result.inventory.names()))
         raise CacheNotFound(
             f"{len(result.missing)} named cache(s) not found: "
             + ", ".join(result.missing),

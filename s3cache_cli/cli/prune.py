@@ -296,13 +296,15 @@ def _show(
 
 
 def _raise_for_missing(report: PruneReport, store: str) -> None:
+    from s3cache_cli.ui.units import format_names
+
     if report.missing:
         caches = "caches" if len(report.missing) > 1 else "cache"
         names = ", ".join(repr(name) for name in report.missing)
         rest = "planned (--dry-run)" if report.dry_run else "done"
         raise CacheNotFound(
             f"no {caches} named {names} in {store}; the rest of the prune was {rest}",
-            hint="caches there now: " + (", ".join(report.caches_present) or "none"),
+            hint=f"caches there now: {format_names(report.caches_present)}",
         )
 
 

@@ -1,8 +1,20 @@
-"""Human-readable sizes and durations."""
+"""Human-readable sizes, durations and lists of names."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+NAMES_SHOWN = 20
+
+
+def format_names(names: Sequence[str], *, limit: int = NAMES_SHOWN) -> str:
+    """``a, b, c``; past ``limit`` names, the first ones and how many more."""
+    if not names:
+        return "none"
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
 
 
 def format_bytes(count: float) -> str:
