@@ -122,12 +122,20 @@ def _source_spec(
 
     source = click.get_current_context().get_parameter_source("cache_from")
     if cache_from is not None and source is click.core.ParameterSource.COMMANDLINE:
+        from s3cache_cli.spec.model import join_fields
+
+        flag_string = join_fields([("type", "local"), ("src", directory), ("tag", "T")])
         raise UsageError(
             "give either DIR or --cache-from, not both",
             hint="to choose a tag, drop DIR and pass "
-            f"--cache-from 'type=local,src={directory},tag=T'",
+            f"--cache-from {_single_quoted(flag_string)}",
         )
     return spec_from_argument(directory, "from")
+
+
+def _single_quoted(text: str) -> str:
+    """Quoted for a POSIX shell, the way the examples in the help quote."""
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def _open_source(

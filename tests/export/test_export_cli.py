@@ -224,6 +224,28 @@ def test_dir_and_cache_from_together_say_how_to_pick_a_tag(
     )
 
 
+def test_the_hint_for_a_tag_pastes_back_for_any_directory(
+    run_cli, bucket, tmp_path
+) -> None:
+    import shlex
+
+    from s3cache_cli.spec import parse_cache_spec
+
+    source = tmp_path / "it's a,cache"
+    source.mkdir()
+
+    result = run_cli(
+        "export", str(source), "--cache-from", f"type=local,src={tmp_path}",
+        "--cache-to", bucket.spec(),
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    hint = result.stderr.split("hint: ", 1)[1].strip()
+    option, flag_string = shlex.split(hint.split("pass ", 1)[1])
+    assert option == "--cache-from"
+    assert parse_cache_spec(flag_string, direction="from", environ={}).path == source
+
+
 def test_cache_to_is_required(run_cli, local_fixture) -> None:
     result = run_cli("export", str(local_fixture("run-max")))
 
