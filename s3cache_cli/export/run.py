@@ -31,7 +31,12 @@ log = logging.getLogger(__name__)
 # HEAD requests are tiny and wait on the network, not on bandwidth: more of
 # them at once than blob transfers.
 HEAD_PARALLELISM = 16
-_ACTION_DONE = {Action.UPLOAD: "uploaded", Action.TOUCH: "touched"}
+# What -v says of a blob sent, by how it travelled (CacheSource.transfer_kind).
+_SENT_AS = {
+    "upload": "uploaded",
+    "server-side copy": "copied server-side",
+    "stream copy": "copied",
+}
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,10 @@ def transfer(
     # The biggest first, so a large blob does not start last and run alone.
     jobs = sorted(plan.having(Action.UPLOAD, Action.TOUCH), key=lambda s: -s.size)
     resent: list[BlobStep] = []
+    said = {
+        Action.UPLOAD: _SENT_AS[source.transfer_kind(dest)],
+        Action.TOUCH: "touched",
+    }
 
     def work(step: BlobStep, cancel: CancelToken) -> None:
         done = step
@@ -133,7 +142,7 @@ def transfer(
             source.send(step, dest, listener=listener, cancel=cancel)
         if done is not step:
             resent.append(done)
-        listener.blob_done(str(step.digest), step.size, _ACTION_DONE[done.action])
+        listener.blob_done(str(step.digest), step.size, said[done.action])
 
     started = time.monotonic()
     if not jobs:

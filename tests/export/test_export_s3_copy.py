@@ -46,6 +46,20 @@ def test_a_copy_to_another_bucket_stays_on_the_server(
     assert s3_calls.count("PutObject", key_prefix="blobs/") == 0
 
 
+def test_verbose_says_each_blob_was_copied_on_the_server(
+    run_cli, buildkit_s3_bucket, other_bucket
+) -> None:
+    source = buildkit_s3_bucket.spec(name="app")
+
+    result = run_cli(
+        "export", "-v", "--cache-from", source, "--cache-to", other_bucket.spec()
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("copied server-side sha256:") == 6
+    assert "uploaded sha256:" not in result.stderr
+
+
 def test_a_branch_cache_is_seeded_from_main_in_the_same_bucket(
     run_cli, buildkit_s3_bucket, s3_calls
 ) -> None:
