@@ -56,6 +56,15 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture(autouse=True)
+def sigint_restored() -> Iterator[None]:
+    """A command run in this process ignores Ctrl-C once it has its outcome,
+    as the process is about to exit; here the next test must not inherit that."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[SeaweedServer]:
     with SeaweedServer(buckets=["s3cache-warmup"]) as server:

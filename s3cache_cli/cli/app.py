@@ -9,10 +9,13 @@ each command ends with a step summary.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -102,6 +105,7 @@ class App:
     def error(
         self, message: str, hint: str | None = None, *, exit_code: int = 1
     ) -> None:
+        _settle_on_failure()
         self._record.error = message
         self._record.failure = Failure(message, hint, exit_code)
         if self.github is not None:
@@ -115,6 +119,7 @@ class App:
         self, message: str, hint: str | None = None, *, exit_code: int = 1
     ) -> None:
         """A failure that ignore-error=true turns into a warning."""
+        _settle_on_failure()
         self._record.ignored_error = message
         self._record.failure = Failure(message, hint, exit_code, ignored=True)
         self._warn(f"{message} (ignored: ignore-error=true)")
@@ -131,7 +136,13 @@ class App:
         self._record.failure = Failure(message, hint, exit_code=1)
 
     def result(self, document: dict[str, Any], render: Callable[[App], None]) -> None:
-        """A command's result: kept for --json (see ``finish``), else rendered."""
+        """A command's result: kept for --json (see ``finish``), else rendered.
+
+        The work is done by now, so Ctrl-C is ignored from here until the
+        process exits; a Ctrl-C already pending still interrupts the command,
+        before any of its result is out.
+        """
+        _ignore_interrupts()
         self._record.document = document
         if not self.json_output:
             render(self)
@@ -208,6 +219,28 @@ class App:
 
 
 _SECRET_FIELDS = ("secret_access_key", "session_token")
+
+
+def _ignore_interrupts() -> None:
+    """Ignore SIGINT for the rest of the process, whose outcome is decided.
+
+    Left alone, a Ctrl-C while the outcome is written, while click exits or
+    while the interpreter shuts down would tear that outcome, follow it
+    with a second one, or kill the process with the signal. Python raises
+    a KeyboardInterrupt still pending instead of ignoring it. Only the main
+    thread may set a handler, and only it is interrupted.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _settle_on_failure() -> None:
+    """Ignore SIGINT from here: the failure being reported is the outcome,
+    even when a Ctrl-C is already pending."""
+    while True:
+        with contextlib.suppress(KeyboardInterrupt):
+            _ignore_interrupts()
+            return
 
 
 @dataclass(frozen=True)

@@ -118,8 +118,8 @@ def prune(
     A local cache directory: drop the tag old and the blobs only it used:
       s3cache prune -f --cache-to 'type=local,dest=/tmp/cache,tag=old'
 
-    Exit status: 0 done (or the question answered no), 1 a manifest could
-    not be read (nothing deleted) or a delete failed, 2 usage (also: no
+    Exit status: 0 done (or the question answered no or Ctrl-D), 1 a manifest
+    could not be read (nothing deleted) or a delete failed, 2 usage (also: no
     terminal and neither --force nor --dry-run), 3 a named cache does not
     exist (or the directory), 4 credentials.
     """
@@ -271,7 +271,20 @@ def _confirmed(app: App, pruner: Pruner, choice: CacheChoice, store: Any) -> boo
         f"blobs to delete: {preview.deleted} ({format_bytes(preview.deleted_bytes)}); "
         f"{preview.referenced} still named by the caches kept"
     )
-    return click.confirm("Delete them?", default=False, err=True)
+    return _ask("Delete them?")
+
+
+def _ask(question: str) -> bool:
+    """A yes/no question on stderr; end of input (Ctrl-D) answers no, and
+    Ctrl-C is the interruption it is anywhere else."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.Abort as abort:
+        # click turns both into Abort, raised while handling the original.
+        click.echo(err=True)  # nothing else ends the question's line
+        if isinstance(abort.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        return False
 
 
 def _show(

@@ -9,6 +9,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from tests.ux.screen import ANSI
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 # Usage errors come before any connection, so this endpoint is never reached.
 SPEC = "type=s3,bucket=b,region=r,endpoint_url=http://127.0.0.1:9"
@@ -140,3 +142,52 @@ def test_on_a_terminal_yes_deletes(ab_caches) -> None:
     assert child.exitstatus == 0
     assert ab_caches.blob_key("orphan-1") not in ab_caches.stored()
     assert "manifests/a" in ab_caches.stored()
+
+
+def test_on_a_terminal_ctrl_c_at_the_question_is_an_interruption(ab_caches) -> None:
+    before = ab_caches.stored()
+    child = spawn_prune(ab_caches, "--all", "--grace", "0s")
+
+    child.expect(r"Delete them\? \[y/N\]")
+    child.send("\x03")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 130
+    assert ANSI.sub("", child.before) == ": ^C\r\nerror: interrupted\r\n"
+    assert ab_caches.stored() == before
+
+
+def test_with_json_ctrl_c_at_the_question_is_one_error_document(ab_caches) -> None:
+    child = spawn_prune(ab_caches, "--all", "--json")
+
+    child.expect(r"Delete them\? \[y/N\]")
+    child.send("\x03")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 130
+    assert child.before.count('"schema_version"') == 1
+    assert '"message": "interrupted"' in child.before
+    assert '"exit_code": 130' in child.before
+
+
+@pytest.mark.parametrize(
+    "json_flag", [pytest.param([], id="text"), pytest.param(["--json"], id="json")]
+)
+def test_on_a_terminal_end_of_input_answers_no(ab_caches, json_flag: list[str]) -> None:
+    before = ab_caches.stored()
+    child = spawn_prune(ab_caches, "--all", "--grace", "0s", *json_flag)
+
+    child.expect(r"Delete them\? \[y/N\]")
+    child.send("\x04")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0
+    assert "error" not in child.before
+    if json_flag:
+        assert '"declined": true' in child.before
+    else:
+        assert "nothing was deleted" in child.before
+    assert ab_caches.stored() == before
