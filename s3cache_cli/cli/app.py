@@ -50,6 +50,8 @@ class App:
     _err_console: Console | None = field(default=None, init=False, repr=False)
     _out_console: Console | None = field(default=None, init=False, repr=False)
     _record: _Record = field(default_factory=lambda: _Record(), init=False)
+    # "s3://bucket (endpoint)" -> where its credentials came from
+    _credential_sources: dict[str, str] = field(default_factory=dict, init=False)
 
     @property
     def interactive(self) -> bool:
@@ -88,9 +90,26 @@ class App:
             self._write_err(message)
 
     def describe_connection(self, conn: S3Connection) -> None:
-        """With -v: where the credentials for a bucket came from, and its endpoint."""
+        """With -v: where the credentials for a bucket came from, and its endpoint.
+
+        Kept for ``credentials_used``: a refusal names them without -v.
+        """
         self.detail(f"credentials for s3://{conn.bucket}: {conn.credential_source}")
         self.detail(f"endpoint for s3://{conn.bucket}: {conn.endpoint_description}")
+        where = f"s3://{conn.bucket} ({conn.endpoint_description})"
+        self._credential_sources[where] = conn.credential_source
+
+    def credentials_used(self) -> str | None:
+        """Where the credentials of each bucket so far came from, in one line."""
+        sources = self._credential_sources
+        if not sources:
+            return None
+        if len(sources) == 1:
+            return f"the credentials came from {next(iter(sources.values()))}"
+        return "the credentials came from " + "; ".join(
+            f"{source} for {where}"
+            for where, source in self._credential_sources.items()
+        )
 
     def warn(self, message: str) -> None:
         self._record.warnings.append(message)

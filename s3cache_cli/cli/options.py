@@ -236,6 +236,8 @@ def _run_reporting_errors(app: App, body: Callable[[], Any], debug: bool) -> Any
     except S3CacheError as error:
         if debug:
             raise
+        if isinstance(error, CredentialsError) and not error.hint:
+            error.hint = app.credentials_used()
         message = redact(error.message)
         hint = redact(error.hint) if error.hint else None
         code = error.exit_code

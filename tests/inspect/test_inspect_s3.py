@@ -373,6 +373,10 @@ def test_a_wrong_secret_exits_4(buildkit_s3_bucket, run_cli) -> None:
 
     assert result.exit_code == 4
     assert "the secret access key does not match the key id" in result.stderr
+    assert (
+        "hint: the credentials came from the flag string "
+        "(access_key_id/secret_access_key)" in result.stderr
+    )
     assert "not-the-secret-at-all" not in result.output
 
 

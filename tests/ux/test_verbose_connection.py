@@ -37,3 +37,20 @@ def test_verbose_names_the_credentials_and_the_endpoint(
         in result.stderr
     )
     assert f"endpoint for s3://{bucket}: {endpoint}\n" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["export", "import", "inspect", "prune"])
+def test_a_refused_secret_names_where_it_came_from_without_verbose(
+    run_cli, buildkit_s3_bucket, tmp_path: Path, monkeypatch, command: str
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    spec = buildkit_s3_bucket.spec(name="app")
+
+    result = run_cli(command, "--json", *_arguments(command, spec, tmp_path))
+
+    error = result.json["error"]
+    assert (result.exit_code, error["exit_code"]) == (4, 4)
+    assert error["hint"] == (
+        "the credentials came from environment variables (AWS_ACCESS_KEY_ID)"
+    )
+    assert "not-the-secret" not in result.output
