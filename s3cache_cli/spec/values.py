@@ -30,9 +30,11 @@ _MOST_DIGITS = 9
 # lowercase), but other stores and old buckets are not.
 _BUCKET_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
 _LONGEST_BUCKET = 255
+_BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::([^/]+)")
 _BUCKET_RULE = (
-    "letters, digits, '.', '-' and '_' only (S3 itself takes 3 to 63 lowercase "
-    "letters, digits, '.' and '-'), or an access point ARN"
+    "letters, digits, '.', '-' and '_', starting and ending with a letter or "
+    "digit (S3 itself takes 3 to 63 lowercase letters, digits, '.' and '-'), "
+    "or an access point ARN"
 )
 _LONGEST_QUOTED = 40
 
@@ -97,7 +99,24 @@ def duration(value: str) -> timedelta:
     return delta
 
 
-def verbatim(value: str) -> str:
+def key_prefix(value: str) -> str:
+    """A prefix of keys: empty, or path parts each ending in '/' (the last may
+    run on into what follows, as in prefix=team1-)."""
+    parts = value.split("/")
+    for index, piece in enumerate(parts[:-1]):
+        if piece in ("", ".", ".."):
+            start = sum(len(part) + 1 for part in parts[:index])
+            raise Invalid(
+                f"{quoted(value)} has an empty, '.' or '..' part between '/'",
+                "a prefix such as team1/ or ci/cache/, with no '//', './' or '../'",
+                (start, start + len(piece) + 1),
+            )
+    if parts[-1] in (".", ".."):
+        raise Invalid(
+            f"{quoted(value)} ends in {parts[-1]!r}",
+            "a prefix such as team1/ or ci/cache/, with no '//', './' or '../'",
+            (len(value) - len(parts[-1]), len(value)),
+        )
     return value
 
 
@@ -145,7 +164,7 @@ def bucket_name(value: str) -> str:
     accepted = "a bucket name alone, such as my-cache; put folders in prefix=team1/"
     _require_text(value, "a bucket name", accepted)
     if value.startswith("arn:"):
-        return value  # an access point; botocore checks its shape
+        return _access_point_arn(value)
 
     slash = value.find("/")
     if slash >= 0:
@@ -154,9 +173,31 @@ def bucket_name(value: str) -> str:
     if wrong is not None:
         at = (wrong.start(), wrong.end())
         raise Invalid(f"{quoted(value)} holds {wrong.group()!r}", _BUCKET_RULE, at)
+    if not (value[0].isalnum() and value[-1].isalnum()):
+        raise Invalid(
+            f"{quoted(value)} starts or ends with a '.', '-' or '_'", _BUCKET_RULE
+        )
     if len(value) > _LONGEST_BUCKET:
         raise Invalid(f"a bucket name of {len(value)} characters", _BUCKET_RULE)
     return value
+
+
+def _access_point_arn(value: str) -> str:
+    """The ARNs botocore sends as a bucket: access points and outposts."""
+    from botocore.handlers import VALID_S3_ARN
+
+    if VALID_S3_ARN.search(value):
+        return value
+    bucket = _BUCKET_ARN.fullmatch(value)
+    if bucket is not None:
+        raise Invalid(
+            f"{quoted(value)} is the ARN of a bucket",
+            f"the bucket's name alone: bucket={bucket.group(1)}",
+        )
+    raise Invalid(
+        f"{quoted(value)} is not an access point ARN",
+        "arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME, or a bucket name",
+    )
 
 
 def region(value: str) -> str:

@@ -100,3 +100,53 @@ def test_a_bucket_name_over_255_characters_is_refused() -> None:
 )
 def test_bucket_names_other_stores_and_access_points_take_are_accepted(bucket):
     assert parse(f"type=s3,bucket={bucket},region=r").bucket == bucket
+
+
+@pytest.mark.parametrize(
+    ("text", "attribute"),
+    [
+        (f"{BASE},prefix=team1//", "prefix"),
+        (f"{BASE},prefix=/team1/", "prefix"),
+        (f"{BASE},prefix=../p/", "prefix"),
+        (f"{BASE},prefix=p/..", "prefix"),
+        (f"{BASE},manifests_prefix=m//", "manifests_prefix"),
+        (f"{BASE},blobs_prefix=./b/", "blobs_prefix"),
+        (f"{BASE},blobs_prefix=/b/", "blobs_prefix"),
+    ],
+)
+def test_a_prefix_a_store_would_rewrite_is_refused(text: str, attribute: str) -> None:
+    error = refusal(text)
+
+    assert error.attribute == attribute
+    assert "'/'" in error.message or "ends in" in error.message
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["prefix=team1/", "prefix=ci/cache/", "prefix=team1-", "prefix=a.b/..c/"],
+)
+def test_prefixes_of_path_parts_are_accepted(field: str) -> None:
+    parse(f"{BASE},{field}")
+
+
+@pytest.mark.parametrize(
+    ("bucket", "reason"),
+    [
+        ("arn:aws:s3:::my-bucket", "the ARN of a bucket"),
+        ("arn:nonsense", "not an access point ARN"),
+        ("..", "starts or ends"),
+        ("-cache", "starts or ends"),
+        ("cache.", "starts or ends"),
+    ],
+)
+def test_a_bucket_no_store_takes_is_refused(bucket: str, reason: str) -> None:
+    error = refusal(f"type=s3,bucket={bucket},region=r")
+
+    assert error.attribute == "bucket"
+    assert reason in error.message
+
+
+def test_a_bucket_arn_says_which_name_to_give() -> None:
+    error = refusal("type=s3,bucket=arn:aws:s3:::my-bucket,region=r")
+
+    assert "bucket=my-bucket" in str(error)

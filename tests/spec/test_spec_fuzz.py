@@ -66,17 +66,23 @@ NAMES = (
     .filter(lambda name: all(part not in ("", ".", "..") for part in name.split("/")))
 )
 TEXTS = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]))
+PREFIXES = TEXTS.filter(
+    lambda text: (
+        all(part not in ("", ".", "..") for part in text.split("/")[:-1])
+        and text.split("/")[-1] not in (".", "..")
+    )
+)
 
 
 @given(
     st.builds(
         S3Spec,
-        bucket=st.from_regex(r"[a-z0-9][a-z0-9.-]{2,20}", fullmatch=True),
+        bucket=st.from_regex(r"[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]", fullmatch=True),
         region=st.from_regex(r"[a-z]{2}-[a-z]+-[1-9]", fullmatch=True),
         names=st.lists(NAMES, min_size=1, max_size=3).map(tuple),
-        prefix=TEXTS.map(lambda text: text + "/"),
-        manifests_prefix=TEXTS,
-        blobs_prefix=TEXTS,
+        prefix=PREFIXES.map(lambda text: text + "/").filter(lambda text: text != "/"),
+        manifests_prefix=PREFIXES,
+        blobs_prefix=PREFIXES,
         endpoint_url=st.one_of(st.none(), st.just("http://127.0.0.1:8333")),
         use_path_style=st.booleans(),
         upload_parallelism=st.integers(1, 64),
