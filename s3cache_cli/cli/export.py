@@ -146,10 +146,8 @@ def _open_source(
     if source_spec.type == "local":
         return LocalSource.open(source_spec)  # type: ignore[arg-type]
 
-    pool = _pool_size(dest_spec)
-    source = S3Source.open(source_spec, max_pool_connections=pool)  # type: ignore[arg-type]
-    app.describe_connection(source.conn)
-    return source
+    conn = _connect(app, source_spec, pool_for=dest_spec)  # type: ignore[arg-type]
+    return S3Source.open(conn)
 
 
 def _shaped(app: App, config: CacheConfig, dest_spec: S3Spec) -> CacheConfig:
@@ -161,10 +159,15 @@ def _shaped(app: App, config: CacheConfig, dest_spec: S3Spec) -> CacheConfig:
     return trimmed
 
 
-def _connect(app: App, spec: S3Spec) -> S3Connection:
+def _connect(app: App, spec: S3Spec, *, pool_for: S3Spec | None = None) -> S3Connection:
+    """Connect, and say how (-v) before the first request can fail.
+
+    The pool is sized for the destination's transfers, which a copy's source
+    connection serves too.
+    """
     from s3cache_cli.s3.client import connect
 
-    conn = connect(spec, max_pool_connections=_pool_size(spec))
+    conn = connect(spec, max_pool_connections=_pool_size(pool_for or spec))
     app.describe_connection(conn)
     return conn
 
@@ -219,8 +222,10 @@ def _report(
 ) -> None:
     from s3cache_cli.export.report import ExportResult
 
+    copying = source.transfer_kind(dest) != "upload"
     for step in plan.steps:
-        app.detail(f"{step.action:<8} {step.digest} ({step.size} bytes)")
+        label = "copy" if copying and step.action == "upload" else step.action
+        app.detail(f"{label:<8} {step.digest} ({step.size} bytes)")
 
     result = ExportResult(
         source=source.description,

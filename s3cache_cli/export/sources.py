@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from s3cache_cli.digest import Digest
     from s3cache_cli.oci.layout import OciLayout
     from s3cache_cli.s3.client import S3Connection
-    from s3cache_cli.spec import LocalSpec, S3Spec
+    from s3cache_cli.spec import LocalSpec
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +125,12 @@ class S3Source:
     description: str
 
     @classmethod
-    def open(cls, spec: S3Spec, *, max_pool_connections: int = 0) -> S3Source:
-        """Connect and read the first of the spec's names that exists."""
+    def open(cls, conn: S3Connection) -> S3Source:
+        """Read the first of the connection's spec's names that exists."""
         from s3cache_cli.cacheconfig import CacheConfig
-        from s3cache_cli.s3.client import connect
         from s3cache_cli.s3.objects import get_small
 
-        conn = connect(spec, max_pool_connections=max_pool_connections)
+        spec = conn.spec
         for name in spec.names:
             key = spec.manifest_key(name)
             found = get_small(conn, key)

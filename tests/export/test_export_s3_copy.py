@@ -57,7 +57,8 @@ def test_verbose_says_each_blob_was_copied_on_the_server(
 
     assert result.exit_code == 0, result.output
     assert result.stderr.count("copied server-side sha256:") == 6
-    assert "uploaded sha256:" not in result.stderr
+    assert result.stderr.count("\ncopy     sha256:") == 6
+    assert "upload" not in result.stderr
 
 
 def test_a_branch_cache_is_seeded_from_main_in_the_same_bucket(

@@ -54,3 +54,21 @@ def test_a_refused_secret_names_where_it_came_from_without_verbose(
         "the credentials came from environment variables (AWS_ACCESS_KEY_ID)"
     )
     assert "not-the-secret" not in result.output
+
+
+def test_a_refused_copy_source_names_its_credentials(
+    run_cli, buildkit_s3_bucket, s3_server, monkeypatch
+) -> None:
+    source = buildkit_s3_bucket.spec(
+        name="app", access_key_id=s3_server.access_key, secret_access_key="wrong"
+    )
+    dest = buildkit_s3_bucket.spec(name="copy", prefix="copy/")
+
+    result = run_cli("export", "-v", "--cache-from", source, "--cache-to", dest)
+
+    assert result.exit_code == 4, result.output
+    assert (
+        "hint: the credentials came from the flag string "
+        "(access_key_id/secret_access_key)" in result.stderr
+    )
+    assert f"endpoint for s3://{buildkit_s3_bucket.name}: " in result.stderr
