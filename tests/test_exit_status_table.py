@@ -52,3 +52,14 @@ def test_a_directory_without_index_json_exits_3(run_cli, tmp_path: Path) -> None
 
 def test_the_table_lists_every_code() -> None:
     assert sorted(exit_table()) == [0, 1, 2, 3, 4, 130]
+
+
+def test_an_import_into_a_file_exits_1(run_cli, tmp_path: Path) -> None:
+    a_file = tmp_path / "cache"
+    a_file.write_text("not a directory")
+
+    result = run_cli("import", str(a_file), "--cache-from", NOWHERE + ",name=main")
+
+    assert result.exit_code == 1, result.stderr
+    assert "is a file" in result.stderr
+    assert "an import into a path that is a file" in exit_table()[1]

@@ -7,6 +7,7 @@ import sys
 import click
 
 from s3cache_cli import __version__
+from s3cache_cli.cli.app import interrupt_on_termination
 from s3cache_cli.cli.export import export
 from s3cache_cli.cli.import_ import import_
 from s3cache_cli.cli.inspect import inspect
@@ -34,6 +35,7 @@ register_shell_completion()
 
 
 def main() -> None:
+    interrupt_on_termination()
     try:
         cli.main(prog_name="s3cache", standalone_mode=True)
     except KeyboardInterrupt:

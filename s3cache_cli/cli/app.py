@@ -240,8 +240,19 @@ class App:
 _SECRET_FIELDS = ("secret_access_key", "session_token")
 
 
+def interrupt_on_termination() -> None:
+    """Treat SIGTERM as Ctrl-C: a cancelled CI job or ``docker stop`` then
+    aborts multipart uploads and removes partial files as Ctrl-C does."""
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _ignore_interrupts() -> None:
-    """Ignore SIGINT for the rest of the process, whose outcome is decided.
+    """Ignore SIGINT (and SIGTERM, where it means Ctrl-C) for the rest of the
+    process, whose outcome is decided.
 
     Left alone, a Ctrl-C while the outcome is written, while click exits or
     while the interpreter shuts down would tear that outcome, follow it
@@ -249,8 +260,11 @@ def _ignore_interrupts() -> None:
     a KeyboardInterrupt still pending instead of ignoring it. Only the main
     thread may set a handler, and only it is interrupted.
     """
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if signal.getsignal(signal.SIGTERM) is _terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _settle_on_failure() -> None:

@@ -88,7 +88,7 @@ def exporting(bucket, tmp_path, make_proxy, cli):
         moment = a_moment(seed, 2 * len(dataset.blobs) + 6)
         outcome = run_until(args, proxy, moment, sig)
 
-        if sig == signal.SIGINT:
+        if sig in (signal.SIGINT, signal.SIGTERM):
             assert_ctrl_c_said_one_line(outcome)
             assert pending_uploads(bucket) == []
         assert s3_problems(bucket) == []
@@ -129,6 +129,13 @@ def test_ctrl_c_during_export_aborts_uploads_and_a_rerun_finishes(
     exporting, small_transfers, seed: int
 ) -> None:
     outcome = exporting(seed, signal.SIGINT, export_data(seed))
+
+    assert outcome.returncode in (0, 130)
+
+
+def test_sigterm_during_export_is_ctrl_c(exporting, small_transfers) -> None:
+    """What a cancelled CI job or ``docker stop`` sends first."""
+    outcome = exporting(3, signal.SIGTERM, export_data(3))
 
     assert outcome.returncode in (0, 130)
 
@@ -179,7 +186,7 @@ def importing(bucket, tmp_path, make_proxy, cli):
         moment = a_moment(seed, len(dataset.blobs) + big + 1)
         outcome = run_until(args, proxy, moment, sig)
 
-        if sig == signal.SIGINT:
+        if sig in (signal.SIGINT, signal.SIGTERM):
             assert_ctrl_c_said_one_line(outcome)
             assert partial_files(dest) == []
         assert local_problems(dest) == []
@@ -205,6 +212,13 @@ def test_ctrl_c_during_import_leaves_no_partial_file_and_a_rerun_finishes(
     importing, small_transfers, seed: int
 ) -> None:
     outcome, dest = importing(seed, signal.SIGINT, import_data(seed))
+
+    assert outcome.returncode in (0, 130)
+    assert partial_files(dest) == []
+
+
+def test_sigterm_during_import_is_ctrl_c(importing, small_transfers) -> None:
+    outcome, dest = importing(3, signal.SIGTERM, import_data(3))
 
     assert outcome.returncode in (0, 130)
     assert partial_files(dest) == []
