@@ -93,6 +93,7 @@ class SeaweedServer:
     s3_port: int = 0  # 0: any free port
     data_dir: Path | None = field(init=False, default=None)
     process: subprocess.Popen[bytes] | None = field(init=False, default=None)
+    ports: tuple[int, ...] = field(init=False, default=())
 
     @property
     def endpoint_url(self) -> str:
@@ -103,10 +104,13 @@ class SeaweedServer:
             check_bucket_name(bucket)
         taken = self._claim_s3_port()
         master, volume, filer = (free_port(taken) for _ in range(3))
+        self.ports = (self.s3_port, master, volume, filer)
         remove_abandoned_servers()
         self.data_dir = Path(tempfile.mkdtemp(prefix=DATA_DIR_PREFIX))
         command = [
             weed_binary(),
+            # Into weed.log below, instead of glog files left in $TMPDIR.
+            "-logtostderr",
             "mini",
             "-master.telemetry=false",
             "-ip=127.0.0.1",
@@ -127,6 +131,8 @@ class SeaweedServer:
         ]
         env = {
             **os.environ,
+            # Its unix sockets go in the data directory and leave with it.
+            "TMPDIR": str(self.data_dir),
             "AWS_ACCESS_KEY_ID": self.access_key,
             "AWS_SECRET_ACCESS_KEY": self.secret_key,
         }
@@ -226,6 +232,15 @@ class SeaweedServer:
         self.process = None
         if self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        self._remove_sockets()
+
+    def _remove_sockets(self) -> None:
+        """weed puts some unix sockets in /tmp whatever TMPDIR says, named by
+        the port of the server they stand for, which no live server shares."""
+        for port in self.ports:
+            for grpc in (port, port + GRPC_PORT_OFFSET):
+                for socket_path in Path("/tmp").glob(f"seaweedfs-*-{grpc}.sock"):
+                    socket_path.unlink(missing_ok=True)
 
     def __enter__(self) -> SeaweedServer:
         return self.start()

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,3 +295,20 @@ def _is_running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return status.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_stopped_server_leaves_no_logs_or_sockets_behind() -> None:
+    with SeaweedServer(buckets=["tidy"]) as server:
+        weed_pid, ports = server.process.pid, server.ports
+        server.client().put_object(Bucket="tidy", Key="k", Body=b"x")
+
+    temporary = [Path("/tmp"), Path(tempfile.gettempdir())]
+    glog_files = [p for d in temporary for p in d.glob(f"weed*.{weed_pid}")]
+    sockets = [
+        path
+        for port in ports
+        for number in (port, port + 10000)
+        for path in Path("/tmp").glob(f"seaweedfs-*-{number}.sock")
+    ]
+    assert glog_files == []
+    assert sockets == []
