@@ -35,6 +35,10 @@ SOURCES = {
     "container-role": "container credentials",
     "iam-role": "the instance role (instance metadata)",
 }
+# Sources that a profile chooses: naming it tells which section to check.
+_FROM_A_PROFILE = frozenset(
+    {"shared-credentials-file", "config-file", "custom-process", "sso", "assume-role"}
+)
 
 NO_CREDENTIALS_HINT = (
     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with "
@@ -61,7 +65,10 @@ def resolve(session: botocore.session.Session) -> tuple[Any, str]:
         raise CredentialsError("no AWS credentials found", hint=NO_CREDENTIALS_HINT)
 
     method = getattr(credentials, "method", "unknown")
-    return credentials, SOURCES.get(method, method)
+    source = SOURCES.get(method, method)
+    if method in _FROM_A_PROFILE:
+        source += f", profile {session.profile or 'default'!r}"
+    return credentials, source
 
 
 def check_before_signing(credentials: Any, session: Any) -> Any:

@@ -294,3 +294,20 @@ def test_credentials_that_cannot_be_renewed_mid_run_are_a_credentials_error(
 
     with pytest.raises(CredentialsError, match="already expired"):
         conn.client.list_objects_v2(Bucket=bucket.name)
+
+
+def test_a_refused_secret_from_a_profile_names_the_profile(
+    run_cli, bucket, aws_home
+) -> None:
+    (aws_home / ".aws" / "creds").write_text(
+        f"[ci]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = wrong\n"
+    )
+    os.environ["AWS_PROFILE"] = "ci"
+
+    result = inspect(run_cli, bucket)
+
+    assert_clean_failure(
+        result,
+        "the secret access key does not match the key id",
+        hint="the credentials came from the shared credentials file, profile 'ci'",
+    )

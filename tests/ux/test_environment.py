@@ -196,8 +196,8 @@ def test_aws_variables_fill_what_the_flag_string_leaves_out(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["destination"] == f"s3://{bucket.name}/"
     assert (
-        f"credentials for s3://{bucket.name}: the shared credentials file"
-        in result.stderr
+        f"credentials for s3://{bucket.name}: the shared credentials file, "
+        "profile 'ci'" in result.stderr
     )
 
 
