@@ -12,6 +12,7 @@ from s3cache_cli.spec import LocalSpec, S3Spec, SpecError, parse_cache_spec
 from s3cache_cli.spec.keys import key_roots_overlap
 from s3cache_cli.spec.local import FROM_TABLE, TO_TABLE
 from s3cache_cli.spec.s3 import S3_IGNORED, S3_READERS
+from s3cache_cli.spec.values import Invalid, key_prefix
 
 KEYS = sorted(
     {"type", *S3_READERS, *S3_IGNORED, *FROM_TABLE.readers, *TO_TABLE.readers}
@@ -66,12 +67,17 @@ NAMES = (
     .filter(lambda name: all(part not in ("", ".", "..") for part in name.split("/")))
 )
 TEXTS = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]))
-PREFIXES = TEXTS.filter(
-    lambda text: (
-        all(part not in ("", ".", "..") for part in text.split("/")[:-1])
-        and text.split("/")[-1] not in (".", "..")
-    )
-)
+
+
+def is_key_prefix(text: str) -> bool:
+    try:
+        key_prefix(text)
+    except Invalid:
+        return False
+    return True
+
+
+PREFIXES = TEXTS.filter(is_key_prefix)
 
 
 @given(
@@ -80,7 +86,7 @@ PREFIXES = TEXTS.filter(
         bucket=st.from_regex(r"[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]", fullmatch=True),
         region=st.from_regex(r"[a-z]{2}-[a-z]+-[1-9]", fullmatch=True),
         names=st.lists(NAMES, min_size=1, max_size=3).map(tuple),
-        prefix=PREFIXES.map(lambda text: text + "/").filter(lambda text: text != "/"),
+        prefix=TEXTS.map(lambda text: text + "/").filter(is_key_prefix),
         manifests_prefix=PREFIXES,
         blobs_prefix=PREFIXES,
         endpoint_url=st.one_of(st.none(), st.just("http://127.0.0.1:8333")),
