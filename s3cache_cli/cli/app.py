@@ -107,8 +107,7 @@ class App:
         if len(sources) == 1:
             return f"the credentials came from {next(iter(sources.values()))}"
         return "the credentials came from " + "; ".join(
-            f"{source} for {where}"
-            for where, source in self._credential_sources.items()
+            f"{source} for {where}" for where, source in sources.items()
         )
 
     def warn(self, message: str) -> None:

@@ -240,21 +240,13 @@ def _report(
     app.result(document, lambda app: _render(app, document))
 
 
-# How the summary names what was sent, by transfer kind: when done, when
-# planned, and the bytes.
-_SENT_WORDS = {
-    "upload": ("uploaded", "to upload", "sent"),
-    "server-side copy": ("copied server-side", "to copy server-side", "copied"),
-    "stream copy": ("copied", "to copy", "sent"),
-}
-
-
 def _render(app: App, document: dict[str, Any]) -> None:
+    from s3cache_cli.export.sources import SENT_WORDS
     from s3cache_cli.ui.units import format_bytes, format_duration
 
     dry_run = document["dry_run"]
     blobs, sizes = document["blobs"], document["bytes"]
-    sent_done, sent_planned, bytes_verb = _SENT_WORDS[document["transfer"]]
+    sent_done, sent_planned, bytes_verb = SENT_WORDS[document["transfer"]]
     sent = sent_planned if dry_run else sent_done
     touched = "to touch" if dry_run else "touched"
     app.print(

@@ -31,12 +31,6 @@ log = logging.getLogger(__name__)
 # HEAD requests are tiny and wait on the network, not on bandwidth: more of
 # them at once than blob transfers.
 HEAD_PARALLELISM = 16
-# What -v says of a blob sent, by how it travelled (CacheSource.transfer_kind).
-_SENT_AS = {
-    "upload": "uploaded",
-    "server-side copy": "copied server-side",
-    "stream copy": "copied",
-}
 
 
 @dataclass(frozen=True)
@@ -126,11 +120,13 @@ def transfer(
     parallelism: int,
 ) -> TransferOutcome:
     """Upload and touch what the plan says, ``parallelism`` blobs at a time."""
+    from s3cache_cli.export.sources import SENT_WORDS
+
     # The biggest first, so a large blob does not start last and run alone.
     jobs = sorted(plan.having(Action.UPLOAD, Action.TOUCH), key=lambda s: -s.size)
     resent: list[BlobStep] = []
     said = {
-        Action.UPLOAD: _SENT_AS[source.transfer_kind(dest)],
+        Action.UPLOAD: SENT_WORDS[source.transfer_kind(dest)].done,
         Action.TOUCH: "touched",
     }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from s3cache_cli.errors import CacheNotFound, IntegrityError
 from s3cache_cli.export.plan import Action, BlobStep
@@ -28,6 +28,24 @@ log = logging.getLogger(__name__)
 # Blobs are hashed in modest reads: many at once must not add up in memory.
 READ_CHUNK = 256 * 1024
 _INCOMPLETE_HINT = "the cache directory is incomplete; export it from BuildKit again"
+
+
+class SentWords(NamedTuple):
+    """How a transfer kind is told: a blob sent, one planned, and its bytes."""
+
+    done: str
+    planned: str
+    bytes_verb: str
+
+
+# By CacheSource.transfer_kind.
+SENT_WORDS = {
+    "upload": SentWords("uploaded", "to upload", "sent"),
+    "server-side copy": SentWords(
+        "copied server-side", "to copy server-side", "copied"
+    ),
+    "stream copy": SentWords("copied", "to copy", "sent"),
+}
 
 
 class CacheSource(Protocol):

@@ -9,6 +9,7 @@ manifest written over a blob, or blobs listed as caches, lose caches.
 
 from __future__ import annotations
 
+from s3cache_cli.digest import HEX_LENGTHS
 from s3cache_cli.spec.attributes import Attributes
 from s3cache_cli.spec.errors import SpecError
 from s3cache_cli.spec.model import S3Spec
@@ -66,8 +67,8 @@ def check_key_roots(spec: S3Spec, attributes: Attributes) -> None:
 
 def _could_begin_a_digest(text: str) -> bool:
     return any(
-        algorithm.startswith(text) or text.startswith(algorithm)
-        for algorithm in ("sha256:", "sha512:")
+        f"{algorithm}:".startswith(text) or text.startswith(f"{algorithm}:")
+        for algorithm in HEX_LENGTHS
     )
 
 

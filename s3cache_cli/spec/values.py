@@ -26,6 +26,8 @@ _ALPHANUM = r"[A-Za-z0-9]+"
 _COMPONENT = rf"{_ALPHANUM}(?:(?:[-._:@+]|--){_ALPHANUM})*"
 _TAG = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _MOST_DIGITS = 9
+# Parts of a key between '/' that stores treating keys as paths drop or resolve.
+REWRITTEN_PATH_PARTS = ("", ".", "..")
 # What botocore sends at all; S3 itself is stricter (3 to 63 characters,
 # lowercase), but other stores and old buckets are not.
 _BUCKET_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
@@ -102,19 +104,20 @@ def duration(value: str) -> timedelta:
 def key_prefix(value: str) -> str:
     """A prefix of keys: empty, or path parts each ending in '/' (the last may
     run on into what follows, as in prefix=team1-)."""
+    accepted = "a prefix such as team1/ or ci/cache/, with no '//', './' or '../'"
     parts = value.split("/")
     for index, piece in enumerate(parts[:-1]):
-        if piece in ("", ".", ".."):
+        if piece in REWRITTEN_PATH_PARTS:
             start = sum(len(part) + 1 for part in parts[:index])
             raise Invalid(
                 f"{quoted(value)} has an empty, '.' or '..' part between '/'",
-                "a prefix such as team1/ or ci/cache/, with no '//', './' or '../'",
+                accepted,
                 (start, start + len(piece) + 1),
             )
-    if parts[-1] in (".", ".."):
+    if parts[-1] and parts[-1] in REWRITTEN_PATH_PARTS:
         raise Invalid(
             f"{quoted(value)} ends in {parts[-1]!r}",
-            "a prefix such as team1/ or ci/cache/, with no '//', './' or '../'",
+            accepted,
             (len(value) - len(parts[-1]), len(value)),
         )
     return value
@@ -128,8 +131,7 @@ def names(value: str) -> tuple[str, ...]:
     found: list[str] = []
     start = 0
     for segment in value.split(";"):
-        part = (start, start + len(segment))
-        check_name(segment, part=part)
+        check_name(segment, part=(start, start + len(segment)))
         found.append(segment)
         start += len(segment) + 1
     return tuple(found)
@@ -138,7 +140,7 @@ def names(value: str) -> tuple[str, ...]:
 def _check_name_path(name: str, part: tuple[int, int] | None) -> None:
     """A name is the end of a key, and stores treat keys as paths: many drop an
     empty part, '.' or '..', so the manifest would land under another key."""
-    if any(piece in ("", ".", "..") for piece in name.split("/")):
+    if any(piece in REWRITTEN_PATH_PARTS for piece in name.split("/")):
         raise Invalid(
             f"cache name {quoted(name)} has an empty, '.' or '..' part between '/'",
             "a name whose '/'-separated parts are names, as in name=feature/login",

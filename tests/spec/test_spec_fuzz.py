@@ -12,7 +12,7 @@ from s3cache_cli.spec import LocalSpec, S3Spec, SpecError, parse_cache_spec
 from s3cache_cli.spec.keys import key_roots_overlap
 from s3cache_cli.spec.local import FROM_TABLE, TO_TABLE
 from s3cache_cli.spec.s3 import S3_IGNORED, S3_READERS
-from s3cache_cli.spec.values import Invalid, key_prefix
+from s3cache_cli.spec.values import REWRITTEN_PATH_PARTS, Invalid, key_prefix
 
 KEYS = sorted(
     {"type", *S3_READERS, *S3_IGNORED, *FROM_TABLE.readers, *TO_TABLE.readers}
@@ -64,7 +64,9 @@ def test_any_text_parses_or_raises_spec_error(
 NAMES = (
     st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S"]), min_size=1)
     .filter(lambda name: ";" not in name and name == name.strip())
-    .filter(lambda name: all(part not in ("", ".", "..") for part in name.split("/")))
+    .filter(
+        lambda name: all(part not in REWRITTEN_PATH_PARTS for part in name.split("/"))
+    )
 )
 TEXTS = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]))
 
